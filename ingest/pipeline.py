@@ -1,0 +1,178 @@
+"""One crawl cycle: discover, fetch, process, decide, store.
+
+Fetching is async and overlaps processing (extraction runs in worker
+processes), but decisions are taken and written *in discovery order*, one
+page at a time, by this one writer: the same pages in the same order always
+give the same records and duplicates, and the in-flight window bounds memory
+whatever a feed lists::
+
+    pipeline = Pipeline(config, store, index, processor=pool_processor(pool))
+    summary = await pipeline.run_cycle(config.sources)
+    summary.counts["store.new"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.config import Config, SourceSettings
+from ingest.dedup import NearDuplicateIndex
+from ingest.discovery import PageFetcher, discover
+from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
+from ingest.logs import event
+from ingest.models import DiscoveredLink, FetchedPage, StageCounters
+from ingest.process import PageJob, ProcessedPage
+from ingest.record import Recorder
+from ingest.topic import TopicFilter
+from ingest.urls import canonical_url
+from store.db import Store, utcnow
+from store.records import KnownUrl
+
+log = logging.getLogger("newsdedup.pipeline")
+
+Processor = Callable[[PageJob], Awaitable[ProcessedPage]]
+
+
+@dataclass(frozen=True, slots=True)
+class PageTask:
+    """A link worth fetching, with what the store already knows of it."""
+
+    link: DiscoveredLink
+    url: str
+    known: KnownUrl | None = None
+    prefetched: FetchedPage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    task: PageTask
+    page: FetchedPage | None = None
+    processed: ProcessedPage | None = None
+    error: NewsdedupError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CycleSummary:
+    cycle_id: int
+    started_at: str
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+    failed_sources: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps({"cycle_id": self.cycle_id, "started_at": self.started_at,
+                           "seconds": round(self.seconds, 3), "counts": self.counts,
+                           "failed_sources": list(self.failed_sources)}, sort_keys=True)
+
+
+class Pipeline:
+    """Runs cycles over sources with injected store, index, fetcher and processor."""
+
+    def __init__(self, config: Config, store: Store, index: NearDuplicateIndex, *,
+                 fetcher_factory: Callable[[], Any], processor: Processor) -> None:
+        self.config = config
+        self.store = store
+        self.index = index
+        self._fetcher_factory = fetcher_factory
+        self._processor = processor
+        self._topic = TopicFilter(config.topic.all_of)
+
+    async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
+        """Visit ``sources`` once; failures are counted and logged, never raised."""
+        started, clock = utcnow(), time.monotonic()
+        cycle_id = self.store.begin_cycle(s.name for s in sources)
+        counters = StageCounters()
+        fetch_log: list[tuple[str, str | None, str, str | None, str]] = []
+        recorder = Recorder(self.store, self.index, self._topic, counters, fetch_log)
+        async with self._fetcher_factory() as fetcher:
+            found = [await discover(s, fetcher=fetcher, store=self.store, counters=counters)
+                     for s in sources]
+            tasks = self._tasks(found, counters)
+            await self._run_tasks(fetcher, tasks, recorder)
+        summary = CycleSummary(cycle_id, started, time.monotonic() - clock,
+                               dict(sorted(counters.counts.items())),
+                               tuple(d.source for d in found if not d.ok))
+        self.store.end_cycle(cycle_id, summary.to_json(), fetch_log)
+        event(log, "cycle", cycle_id=cycle_id, seconds=round(summary.seconds, 2),
+              failed_sources=list(summary.failed_sources), **summary.counts)
+        return summary
+
+    def _tasks(self, found: Sequence[Any], counters: StageCounters) -> list[PageTask]:
+        tasks: list[PageTask] = []
+        seen: set[str] = set()
+        for discovery in found:
+            for link in discovery.links:
+                task = self._task(link, discovery.prefetched.get(link.url), seen, counters)
+                if task is not None:
+                    tasks.append(task)
+        return tasks
+
+    def _task(self, link: DiscoveredLink, prefetched: FetchedPage | None, seen: set[str],
+              counters: StageCounters) -> PageTask | None:
+        try:
+            url = canonical_url(link.url)
+        except ValueError:
+            counters.add("discover", "bad_url")
+            return None
+        if url in seen:
+            counters.add("discover", "repeated_in_cycle")
+            return None
+        seen.add(url)
+        known = self.store.known_url(url)
+        if known is not None and not _changed(known, link, prefetched):
+            counters.add("discover", "known")
+            return None
+        return PageTask(link, url, known, prefetched)
+
+    async def _run_tasks(self, fetcher: PageFetcher, tasks: list[PageTask],
+                         recorder: Recorder) -> None:
+        window = max(4, self.config.fetch.concurrency * 4)
+        pending: deque[asyncio.Task[PageResult]] = deque()
+        queued = iter(tasks)
+        for task in queued:
+            pending.append(asyncio.create_task(self._fetch_process(fetcher, task)))
+            if len(pending) >= window:
+                recorder.commit(await pending.popleft())
+        while pending:
+            recorder.commit(await pending.popleft())
+
+    async def _fetch_process(self, fetcher: PageFetcher, task: PageTask) -> PageResult:
+        page = task.prefetched
+        try:
+            if page is None:
+                page = await fetcher.get(task.link.url, accept="page")
+            job = PageJob(url=page.final_url, body=page.body, charset=page.charset,
+                          dedup=self.config.dedup)
+            return PageResult(task, page, await self._processor(job))
+        except (FetchError, ExtractError, StoreError) as exc:
+            exc.url = exc.url or task.link.url
+            return PageResult(task, page, error=exc)
+
+
+def _changed(known: KnownUrl, link: DiscoveredLink, prefetched: FetchedPage | None) -> bool:
+    """Whether a known URL should be fetched again: its source says it was updated."""
+    if prefetched is not None:
+        return known.kind in ("article", "alias")
+    if known.kind == "duplicate" or known.kind == "alias":
+        return False
+    if known.kind == "skipped" and known.feed_updated is None:
+        return False
+    return link.updated is not None and link.updated != known.feed_updated
+
+
+def pool_processor(pool: Any) -> Processor:
+    """A :data:`Processor` running ``process_page`` in a :class:`WorkerPool`."""
+    from ingest.process import process_page
+
+    async def run(job: PageJob) -> ProcessedPage:
+        result: ProcessedPage = await pool.run(process_page, job, url=job.url)
+        return result
+
+    return run

@@ -1,0 +1,54 @@
+"""One page's CPU work: decode, extract, clean, fingerprint.
+
+This is the function the worker processes run (see ``ingest.workers``), and
+the one ``extract``, ``reprocess`` and the benchmarks call directly, so a
+page is processed the same way wherever it comes from. Pure: bytes in,
+values out::
+
+    >>> done = process_page(PageJob(url="https://a.example/x", body=html))
+    >>> done.article.title, done.fingerprint.content_hash[:8]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.clean import clean_article
+from ingest.config import DedupSettings
+from ingest.dedup import Fingerprint, fingerprint
+from ingest.errors import ExtractError
+from ingest.extract import decode_html, extract_with_removals
+from ingest.models import CleanedArticle
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """What a worker needs to process one page."""
+
+    url: str
+    body: bytes
+    charset: str | None = None
+    template: frozenset[str] = frozenset()
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedPage:
+    article: CleanedArticle
+    fingerprint: Fingerprint
+
+
+def clean_page(body: bytes, url: str | None, charset: str | None = None,
+               template: frozenset[str] = frozenset()) -> CleanedArticle:
+    """Decode, extract and clean one page; raises ExtractError when no article is left."""
+    html = decode_html(body, charset)
+    extracted, pre_removed = extract_with_removals(html, url)
+    cleaned = clean_article(extracted, template=template, pre_removed=pre_removed)
+    if not cleaned.text.strip():
+        raise ExtractError("nothing left after cleaning", url=url)
+    return cleaned
+
+
+def process_page(job: PageJob) -> ProcessedPage:
+    cleaned = clean_page(job.body, job.url, job.charset, job.template)
+    return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, job.dedup))

@@ -1,0 +1,46 @@
+"""Topic filter: keep an article when every term group has a match.
+
+``all_of = [["musk"], ["altman", "openai"]]`` keeps a page that names Musk
+*and* (Altman *or* OpenAI) in its title or body. Matching is on whole words,
+case- and accent-insensitive, so "procès" matches "proces" and "OpenAI"
+matches "openai", but "muskrat" does not match "musk". A multi-word term
+("sam altman") matches that word sequence::
+
+    >>> rule = TopicFilter((("musk",), ("altman", "openai")))
+    >>> rule.matches("Le procès d'Elon Musk contre OpenAI")
+    True
+    >>> TopicFilter((("musk",),)).matches("Muskrats of Ontario")
+    False
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: the form both terms and texts are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class TopicFilter:
+    """A compiled ``all_of`` rule; an empty rule keeps everything."""
+
+    def __init__(self, all_of: tuple[tuple[str, ...], ...]) -> None:
+        for group in all_of:
+            if not group or not all(term.strip() for term in group):
+                raise ValueError(f"topic group {group!r} needs at least one non-empty term")
+        self._groups = tuple(_compile(group) for group in all_of)
+
+    def matches(self, *texts: str | None) -> bool:
+        if not self._groups:
+            return True
+        folded = fold(" ".join(t for t in texts if t))
+        return all(group.search(folded) for group in self._groups)
+
+
+def _compile(group: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = (r"\s+".join(map(re.escape, fold(term).split())) for term in group)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")

@@ -1,0 +1,184 @@
+"""newsdedup's command line: the composition root.
+
+It parses arguments, loads the configuration, and wires the real parts
+(store, dedup index, fetcher, worker pool, scheduler) together; all logic
+lives in ``ingest/`` and ``store/``. ``python service.py once`` and the
+``newsdedup once`` console script are the same entry point::
+
+    newsdedup once --config config.toml      # one cycle, exit 0 (2: bad config)
+    newsdedup run                            # the daemon; SIGTERM/SIGINT stop it
+    newsdedup extract page.html.gz           # JSON line per file, no database
+    newsdedup stats                          # counts, failing sources, last cycle
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest import logs
+from ingest.config import Config, SourceSettings, load_config
+from ingest.dedup import NearDuplicateIndex
+from ingest.errors import ConfigError, NewsdedupError
+from ingest.fetch import Fetcher
+from ingest.pipeline import Pipeline, pool_processor
+from ingest.process import clean_page
+from ingest.workers import WorkerPool
+from store.db import Store
+from store.queries import stats
+
+log = logging.getLogger("newsdedup")
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logs.configure(args.log_format, args.log_level)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"newsdedup: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except NewsdedupError as exc:
+        print(f"newsdedup: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsdedup", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, func, text in (("run", cmd_run, "run the daemon"),
+                             ("once", cmd_once, "run one crawl cycle and exit"),
+                             ("stats", cmd_stats, "print counts and the last cycle")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--config", default="config.toml", help="default: ./config.toml")
+        sub.set_defaults(func=func)
+    sub = commands.add_parser("extract", help="extract and clean local HTML files")
+    sub.add_argument("files", nargs="+", metavar="FILE", help=".html or .html.gz")
+    sub.add_argument("--url", help="the pages' URL (resolves relative links)")
+    sub.add_argument("--explain", action="store_true", help="add the removed lines and rules")
+    sub.set_defaults(func=cmd_extract)
+    return parser
+
+
+class Service:
+    """The wired parts for ``once`` and ``run``: one store, index and worker pool."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = Store.open(config.db_path)
+        self.index = NearDuplicateIndex(config.dedup, self.store.fingerprint)
+        self.index.load(self.store.band_rows())
+        self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds)
+        self.pipeline = Pipeline(config, self.store, self.index,
+                                 fetcher_factory=lambda: Fetcher(config.fetch),
+                                 processor=pool_processor(self.pool))
+
+    def cycle(self, sources: Sequence[SourceSettings]) -> dict[str, Any]:
+        summary = asyncio.run(self.pipeline.run_cycle(sources))
+        return json.loads(summary.to_json())  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.pool.close()
+        self.store.close()
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    service = Service(load_config(args.config))
+    try:
+        print(json.dumps(service.cycle(service.config.sources), sort_keys=True))
+    finally:
+        service.close()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    config = load_config(args.config)
+    service = Service(config)
+    # One executor thread: cycles share one store connection and one index.
+    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(1)},
+                                  job_defaults={"coalesce": True, "max_instances": 1})
+    for source in config.sources:
+        minutes = source.interval_minutes or config.schedule.interval_minutes
+        scheduler.add_job(_job, "interval", args=(service, source), id=source.name,
+                          minutes=minutes, jitter=config.schedule.jitter_seconds,
+                          next_run_time=_now(), misfire_grace_time=None)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        logs.event(log, "shutdown", signal=signal.Signals(signum).name)
+        stopping.set()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logs.event(log, "daemon_start", sources=len(config.sources), db=str(config.db_path))
+    try:
+        scheduler.start()
+    finally:
+        service.close()
+    return 0
+
+
+def _job(service: Service, source: SourceSettings) -> None:
+    try:
+        service.cycle([source])
+    except Exception:
+        log.exception("cycle crashed", extra={"fields": {"source": source.name}})
+
+
+def _now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)  # noqa: UP017
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    failures = 0
+    for name in args.files:
+        record: dict[str, Any] = {"file": name}
+        try:
+            cleaned = clean_page(_read_html(Path(name)), args.url)
+        except (NewsdedupError, OSError) as exc:
+            failures += 1
+            record.update(title=None, author=None, published=None, language=None, text="",
+                          error=str(exc))
+        else:
+            record.update(title=cleaned.title, author=cleaned.author,
+                          published=cleaned.published, language=cleaned.language,
+                          text=cleaned.text)
+            if args.explain:
+                record["removed"] = [{"rule": r.rule, "text": r.text} for r in cleaned.removed]
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def _read_html(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with Store.open(config.db_path) as store:
+        print(json.dumps(stats(store.conn), indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

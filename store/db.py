@@ -1,0 +1,304 @@
+"""The SQLite store: the only code that writes the database.
+
+One :class:`Store` per process wraps one connection in WAL mode (readers
+never block the daemon, and the daemon never blocks readers) with a busy
+timeout, so a downstream tool holding a read transaction cannot make a
+cycle fail. Every public write is one transaction (``db.atomic()``): a page
+is stored whole or not at all::
+
+    with Store.open("news.db") as store:
+        article_id = store.add_article(record)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from sqlite_utils import Database
+
+from ingest.dedup import Fingerprint
+from ingest.errors import StoreError
+from ingest.models import CleanedArticle
+from store.records import KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
+from store.schema import MIGRATIONS
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """Typed reads and transactional writes over the newsdedup schema."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.db = Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        MIGRATIONS.apply(self.db)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open (creating and migrating if needed) the database at ``path``."""
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS,
+                                   check_same_thread=False)
+            return cls(conn)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _one(self, sql: str, params: Iterable[object] = ()) -> tuple[object, ...] | None:
+        row: tuple[object, ...] | None = self.conn.execute(sql, tuple(params)).fetchone()
+        return row
+
+    # -- reads used by the pipeline ------------------------------------------------
+
+    def known_url(self, url: str) -> KnownUrl | None:
+        """Where ``url`` already stands, if anywhere (article, duplicate, alias, skipped)."""
+        queries = (
+            ("article", "SELECT id, feed_updated FROM articles WHERE url = ?"),
+            ("duplicate", "SELECT d.article_id, p.feed_updated FROM duplicates d "
+                          "LEFT JOIN pages p ON p.url = d.url WHERE d.url = ?"),
+            ("alias", "SELECT article_id, NULL FROM url_aliases WHERE url = ?"),
+            ("skipped", "SELECT NULL, feed_updated FROM skipped WHERE url = ?"),
+        )
+        for kind, sql in queries:
+            row = self._one(sql, (url,))
+            if row is not None:
+                return KnownUrl(kind, _int_or_none(row[0]), _str_or_none(row[1]))
+        return None
+
+    def article_for_url(self, url: str) -> int | None:
+        row = self._one("SELECT id FROM articles WHERE url = ? UNION ALL "
+                        "SELECT article_id FROM url_aliases WHERE url = ? LIMIT 1", (url, url))
+        return _int_or_none(row[0]) if row else None
+
+    def article_for_hash(self, content_hash: str, language: str | None) -> int | None:
+        row = self._one("SELECT id FROM articles WHERE content_hash = ? AND "
+                        "(language IS ? OR ? IS NULL OR language IS NULL) ORDER BY id LIMIT 1",
+                        (content_hash, language, language))
+        return _int_or_none(row[0]) if row else None
+
+    def fingerprint(self, article_id: int) -> Fingerprint | None:
+        row = self.conn.execute(
+            "SELECT s.language, s.n_shingles, s.minhash, s.bands, a.content_hash "
+            "FROM signatures s JOIN articles a ON a.id = s.article_id WHERE s.article_id = ?",
+            (article_id,)).fetchone()
+        if row is None:
+            return None
+        return Fingerprint(content_hash=row[4], language=row[0], n_shingles=row[1],
+                           minhash=row[2], bands=row[3])
+
+    def band_rows(self) -> Iterator[tuple[int, str | None, int, bytes]]:
+        """Every stored signature's LSH bands, for the index's warm start."""
+        yield from self.conn.execute(
+            "SELECT article_id, language, n_shingles, bands FROM signatures ORDER BY article_id")
+
+    def source_state(self, name: str) -> SourceState | None:
+        row = self._one("SELECT name, etag, last_modified, consecutive_failures, last_error, "
+                        "next_attempt_at FROM sources WHERE name = ?", (name,))
+        if row is None:
+            return None
+        failures = row[3] if isinstance(row[3], int) else 0
+        return SourceState(str(row[0]), _str_or_none(row[1]), _str_or_none(row[2]),
+                           failures, _str_or_none(row[4]), _str_or_none(row[5]))
+
+    # -- writes ---------------------------------------------------------------------
+
+    def add_article(self, rec: NewArticle) -> int:
+        """Store a new record with its signature, raw page, removals and URL aliases."""
+        a, fp = rec.article, rec.fingerprint
+        with self._atomic(rec.url):
+            cur = self.conn.execute(
+                "INSERT INTO articles (url, source, title, author, published, language, text, "
+                "content_hash, fetched_at, feed_updated, sitename, word_count) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
+                 fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
+                 len(a.text.split())))
+            article_id = int(cur.lastrowid or 0)
+            self.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
+                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
+            self._write_removals(article_id, a)
+            self._write_aliases(article_id, {rec.url, rec.page.url}, rec.page.fetched_at)
+            self._write_page(rec.page, article_id=article_id)
+            if rec.page.url != rec.url:
+                # Fetched under another URL (AMP copy, redirect): that URL is a duplicate.
+                self._insert_duplicate(NewDuplicate(
+                    url=rec.page.url, source=rec.source, article_id=article_id, method="url",
+                    similarity=1.0, fetched_at=rec.page.fetched_at))
+        return article_id
+
+    def update_article(self, article_id: int, article: CleanedArticle, fp: Fingerprint,
+                       page: RawPage) -> bool:
+        """Replace a record's content, keeping the previous version; False if unchanged."""
+        row = self._one("SELECT content_hash FROM articles WHERE id = ?", (article_id,))
+        if row is None:
+            raise StoreError(f"no article {article_id} to update", url=page.url)
+        with self._atomic(page.url):
+            self.conn.execute("UPDATE articles SET feed_updated = ? WHERE id = ?",
+                              (page.feed_updated, article_id))
+            if row[0] == fp.content_hash:
+                return False
+            self._archive_version(article_id)
+            self.conn.execute(
+                "UPDATE articles SET title = ?, author = ?, published = ?, language = ?, "
+                "text = ?, content_hash = ?, fetched_at = ?, updated_at = ?, word_count = ?, "
+                "version = version + 1 WHERE id = ?",
+                (article.title, article.author, article.published, article.language,
+                 article.text, fp.content_hash, page.fetched_at, utcnow(),
+                 len(article.text.split()), article_id))
+            self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
+                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
+            self.conn.execute("DELETE FROM removals WHERE article_id = ?", (article_id,))
+            self._write_removals(article_id, article)
+            self._write_page(page, article_id=article_id)
+        return True
+
+    def _archive_version(self, article_id: int) -> None:
+        self.conn.execute(
+            "INSERT INTO article_versions (article_id, version, title, text, content_hash, "
+            "fetched_at, replaced_at) SELECT id, version, title, text, content_hash, "
+            "fetched_at, ? FROM articles WHERE id = ?", (utcnow(), article_id))
+
+    def add_duplicate(self, rec: NewDuplicate) -> int:
+        """Store a page that duplicates stored record ``rec.article_id``."""
+        with self._atomic(rec.url):
+            duplicate_id = self._insert_duplicate(rec)
+            if rec.page is not None:
+                self._write_page(rec.page, duplicate_id=duplicate_id)
+        return duplicate_id
+
+    def _insert_duplicate(self, rec: NewDuplicate) -> int:
+        a = rec.article
+        cur = self.conn.execute(
+            "INSERT INTO duplicates (url, article_id, similarity, method, title, text, "
+            "source, language, fetched_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (rec.url, rec.article_id, rec.similarity, rec.method,
+             a.title if a else None, a.text if a else None, rec.source,
+             a.language if a else None, rec.fetched_at, utcnow()))
+        self._write_aliases(rec.article_id, {rec.url}, rec.fetched_at)
+        return int(cur.lastrowid or 0)
+
+    def add_skipped(self, url: str, source: str, reason: str, feed_updated: str | None) -> None:
+        """Remember a page we will not store (off topic), so it is not fetched again."""
+        with self._atomic(url):
+            self.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
+                              (url, source, reason, feed_updated, utcnow()))
+
+    def record_source(self, name: str, kind: str, url: str, *, ok: bool, status: int | None,
+                      error: str | None = None, etag: str | None = None,
+                      last_modified: str | None = None, next_attempt_at: str | None = None,
+                      ) -> None:
+        """Record a source visit; validators are kept from the last success when absent."""
+        now = utcnow()
+        with self._atomic(url):
+            self.conn.execute(
+                "INSERT INTO sources (name, kind, url) VALUES (?,?,?) ON CONFLICT(name) "
+                "DO UPDATE SET kind = excluded.kind, url = excluded.url", (name, kind, url))
+            if ok:
+                self.conn.execute(
+                    "UPDATE sources SET etag = coalesce(?, etag), last_modified = "
+                    "coalesce(?, last_modified), last_status = ?, last_error = NULL, "
+                    "consecutive_failures = 0, last_attempt_at = ?, last_success_at = ?, "
+                    "next_attempt_at = ? WHERE name = ?",
+                    (etag, last_modified, status, now, now, next_attempt_at, name))
+            else:
+                self.conn.execute(
+                    "UPDATE sources SET last_status = ?, last_error = ?, consecutive_failures = "
+                    "consecutive_failures + 1, last_attempt_at = ?, next_attempt_at = ? "
+                    "WHERE name = ?", (status, error, now, next_attempt_at, name))
+
+    def begin_cycle(self, sources: Iterable[str]) -> int:
+        with self._atomic():
+            cur = self.conn.execute("INSERT INTO cycles (started_at, sources) VALUES (?, ?)",
+                                    (utcnow(), ",".join(sources)))
+        return int(cur.lastrowid or 0)
+
+    def end_cycle(self, cycle_id: int, summary_json: str,
+                  fetch_log: Iterable[tuple[str, str | None, str, str | None, str]]) -> None:
+        """Close a cycle with its summary and its fetch log rows (url, source, outcome,
+        reason, at), in one transaction."""
+        with self._atomic():
+            self.conn.execute("UPDATE cycles SET finished_at = ?, summary = ? WHERE id = ?",
+                              (utcnow(), summary_json, cycle_id))
+            self.conn.executemany(
+                "INSERT INTO fetch_log (cycle_id, url, source, outcome, reason, at) "
+                "VALUES (?,?,?,?,?,?)", ((cycle_id, *row) for row in fetch_log))
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _atomic(self, url: str | None = None) -> _Atomic:
+        return _Atomic(self, url)
+
+    def _write_removals(self, article_id: int, article: object) -> None:
+        removed = getattr(article, "removed", ())
+        self.conn.executemany(
+            "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
+            ((article_id, i, r.rule, r.text) for i, r in enumerate(removed)))
+
+    def _write_aliases(self, article_id: int, urls: set[str], at: str) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO url_aliases VALUES (?,?,?)",
+                              ((u, article_id, at) for u in sorted(urls)))
+
+    def _write_page(self, page: RawPage, *, article_id: int | None = None,
+                    duplicate_id: int | None = None) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO pages (url, final_url, source, article_id, duplicate_id, "
+            "charset, html, fetched_at, feed_updated) VALUES (?,?,?,?,?,?,?,?,?)",
+            (page.url, page.final_url, page.source, article_id, duplicate_id, page.charset,
+             zlib.compress(page.html, 6), page.fetched_at, page.feed_updated))
+
+
+class _Atomic:
+    """``db.atomic()`` that turns sqlite3 errors into StoreError carrying the URL."""
+
+    def __init__(self, store: Store, url: str | None) -> None:
+        self._cm = store.db.atomic()
+        self._url = url
+
+    def __enter__(self) -> None:
+        try:
+            self._cm.__enter__()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot start a transaction: {exc}", url=self._url) from exc
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self._cm.__exit__(t, e, tb)
+        except sqlite3.Error as exc:
+            raise StoreError(f"write failed: {exc}", url=self._url) from exc
+        if isinstance(e, sqlite3.Error):
+            raise StoreError(f"write failed: {e}", url=self._url) from e
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, int) else None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def decompress_html(blob: bytes) -> bytes:
+    return zlib.decompress(blob)

@@ -1,0 +1,70 @@
+"""What the pipeline hands the store to write: typed, immutable records.
+
+The store writes each record in one transaction, so a kill between two
+records leaves the database consistent and the next cycle redoes the rest.
+
+Example::
+
+    store.add_article(NewArticle(url=..., source="lemonde", article=cleaned,
+                                 fingerprint=fp, page=raw))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.dedup import Fingerprint
+from ingest.models import CleanedArticle, DedupMethod
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """The fetched HTML, kept (compressed) so ``reprocess`` needs no refetch."""
+
+    url: str
+    final_url: str
+    source: str
+    html: bytes
+    fetched_at: str
+    charset: str | None = None
+    feed_updated: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    url: str
+    source: str
+    article: CleanedArticle
+    fingerprint: Fingerprint
+    page: RawPage
+
+
+@dataclass(frozen=True, slots=True)
+class NewDuplicate:
+    url: str
+    source: str
+    article_id: int
+    method: DedupMethod
+    similarity: float
+    fetched_at: str
+    article: CleanedArticle | None = None
+    page: RawPage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownUrl:
+    """Where a URL already stands: ``article``, ``duplicate``, ``alias`` or ``skipped``."""
+
+    kind: str
+    article_id: int | None
+    feed_updated: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    name: str
+    etag: str | None
+    last_modified: str | None
+    consecutive_failures: int
+    last_error: str | None
+    next_attempt_at: str | None

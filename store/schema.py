@@ -1,0 +1,152 @@
+"""The SQLite schema, as append-only sqlite-utils migrations.
+
+Downstream tools read this file while the daemon runs, so the schema is a
+public interface (README documents every column). Never edit a migration
+that has shipped: add a new one below it. Migrations run at start-up, each
+in its own transaction, so an upgrade is ``stop, install, start``::
+
+    >>> MIGRATIONS.apply(db)      # idempotent: applied ones are skipped
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("newsdedup")
+
+SCHEMA_VERSION = 1
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    db.executescript(_V1)
+    db["articles"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True,
+                              tokenize="unicode61 remove_diacritics 2")
+
+
+_V1 = """
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT UNIQUE NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT,
+    author TEXT,
+    published TEXT,
+    language TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    updated_at TEXT,
+    feed_updated TEXT,
+    sitename TEXT,
+    word_count INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX articles_content_hash ON articles(content_hash);
+CREATE INDEX articles_source ON articles(source);
+CREATE INDEX articles_fetched_at ON articles(fetched_at);
+
+CREATE TABLE duplicates (
+    id INTEGER PRIMARY KEY,
+    url TEXT UNIQUE NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    similarity REAL NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('url', 'exact', 'near')),
+    title TEXT,
+    text TEXT,
+    source TEXT NOT NULL,
+    language TEXT,
+    fetched_at TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX duplicates_article_id ON duplicates(article_id);
+
+CREATE TABLE article_versions (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    version INTEGER NOT NULL,
+    title TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    replaced_at TEXT NOT NULL
+);
+CREATE INDEX article_versions_article_id ON article_versions(article_id);
+
+CREATE TABLE url_aliases (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    first_seen TEXT NOT NULL
+);
+CREATE INDEX url_aliases_article_id ON url_aliases(article_id);
+
+CREATE TABLE signatures (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+    language TEXT,
+    n_shingles INTEGER NOT NULL,
+    minhash BLOB NOT NULL,
+    bands BLOB NOT NULL
+);
+
+CREATE TABLE pages (
+    url TEXT PRIMARY KEY,
+    final_url TEXT NOT NULL,
+    source TEXT NOT NULL,
+    article_id INTEGER REFERENCES articles(id),
+    duplicate_id INTEGER REFERENCES duplicates(id),
+    charset TEXT,
+    html BLOB NOT NULL,
+    fetched_at TEXT NOT NULL,
+    feed_updated TEXT
+);
+
+CREATE TABLE removals (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    position INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX removals_article_id ON removals(article_id);
+
+CREATE TABLE skipped (
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    feed_updated TEXT,
+    at TEXT NOT NULL
+);
+
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_status INTEGER,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    next_attempt_at TEXT
+);
+
+CREATE TABLE cycles (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    sources TEXT NOT NULL,
+    summary TEXT
+);
+
+CREATE TABLE fetch_log (
+    id INTEGER PRIMARY KEY,
+    cycle_id INTEGER REFERENCES cycles(id),
+    url TEXT NOT NULL,
+    source TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX fetch_log_cycle_id ON fetch_log(cycle_id);
+"""

@@ -1,0 +1,133 @@
+"""The SQLite store on real files: schema, transactions, lookups, concurrent readers."""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from pathlib import Path
+
+import pytest
+
+from ingest.config import DedupSettings
+from ingest.dedup import fingerprint
+from ingest.errors import StoreError
+from ingest.models import CleanedArticle, Paragraph, Removal
+from store.db import Store
+from store.records import NewArticle, NewDuplicate, RawPage
+
+TEXT = ("Elon Musk asked a federal judge to stop OpenAI from completing its change into a "
+        "for-profit company, arguing that the lab was founded as a charity.")
+
+
+def _article(url: str, text: str = TEXT, **kw: object) -> CleanedArticle:
+    fields: dict[str, object] = dict(url=url, title="T", author="A", published="2025-11-22",
+                                     language="en", paragraphs=(Paragraph(text),),
+                                     removed=(Removal("Share this", "share_widget"),))
+    fields.update(kw)
+    return CleanedArticle(**fields)  # type: ignore[arg-type]
+
+
+def _new(url: str, page_url: str | None = None, text: str = TEXT) -> NewArticle:
+    article = _article(url, text)
+    page = RawPage(url=page_url or url, final_url=page_url or url, source="s",
+                   html=b"<html>" + text.encode() + b"</html>", fetched_at="2025-11-22T08:00:00")
+    return NewArticle(url=url, source="s", article=article,
+                      fingerprint=fingerprint(text, "en", DedupSettings()), page=page)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "news.db")
+
+
+def test_open_is_wal_and_migrations_are_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "news.db"
+    Store.open(path).close()
+    with Store.open(path) as again:
+        assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        applied = again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+        assert applied == 1
+
+
+def test_article_round_trip_with_signature_page_removals_and_fts(store: Store) -> None:
+    article_id = store.add_article(_new("https://a.example/x"))
+    assert store.article_for_url("https://a.example/x") == article_id
+    fp = store.fingerprint(article_id)
+    assert fp is not None and fp == _new("https://a.example/x").fingerprint
+    assert store.article_for_hash(fp.content_hash, "en") == article_id
+    html = store.conn.execute("SELECT html FROM pages").fetchone()[0]
+    assert zlib.decompress(html).startswith(b"<html>Elon Musk")
+    assert store.conn.execute("SELECT rule, text FROM removals").fetchall() == [
+        ("share_widget", "Share this")]
+    hits = store.conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'charite OR charity'").fetchall()
+    assert hits == [(article_id,)]
+
+
+def test_article_fetched_under_another_url_records_that_url_as_duplicate(store: Store) -> None:
+    article_id = store.add_article(_new("https://a.example/x", page_url="https://a.example/amp/x"))
+    rows = store.conn.execute("SELECT url, article_id, method FROM duplicates").fetchall()
+    assert rows == [("https://a.example/amp/x", article_id, "url")]
+    assert store.known_url("https://a.example/amp/x") is not None
+    assert store.known_url("https://a.example/x").kind == "article"  # type: ignore[union-attr]
+
+
+def test_failed_write_rolls_back_whole_page(store: Store) -> None:
+    store.add_article(_new("https://a.example/x"))
+    with pytest.raises(StoreError) as info:
+        store.add_article(_new("https://a.example/x", text="Another text entirely here."))
+    assert info.value.url == "https://a.example/x"
+    counts = [store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("articles", "signatures", "pages", "removals")]
+    assert counts == [1, 1, 1, 1]
+
+
+def test_duplicate_points_at_its_record(store: Store) -> None:
+    article_id = store.add_article(_new("https://a.example/x"))
+    store.add_duplicate(NewDuplicate(url="https://b.example/y", source="b", article_id=article_id,
+                                     method="near", similarity=0.91,
+                                     fetched_at="2025-11-22T09:00:00",
+                                     article=_article("https://b.example/y")))
+    known = store.known_url("https://b.example/y")
+    assert known is not None and known.kind == "duplicate" and known.article_id == article_id
+    row = store.conn.execute("SELECT method, similarity, title FROM duplicates").fetchone()
+    assert row == ("near", 0.91, "T")
+
+
+def test_update_keeps_the_previous_version(store: Store) -> None:
+    article_id = store.add_article(_new("https://a.example/x"))
+    new_text = TEXT + " The judge will rule next month."
+    rec = _new("https://a.example/x", text=new_text)
+    assert store.update_article(article_id, rec.article, rec.fingerprint, rec.page)
+    assert not store.update_article(article_id, rec.article, rec.fingerprint, rec.page)
+    text, version = store.conn.execute("SELECT text, version FROM articles").fetchone()
+    assert text == new_text and version == 2
+    old = store.conn.execute("SELECT version, text FROM article_versions").fetchall()
+    assert old == [(1, TEXT)]
+
+
+def test_source_state_keeps_validators_across_failures(store: Store) -> None:
+    store.record_source("f", "feed", "https://a.example/f", ok=True, status=200,
+                        etag='"v1"', last_modified="Sat, 22 Nov 2025 08:00:00 GMT")
+    store.record_source("f", "feed", "https://a.example/f", ok=False, status=503, error="down")
+    state = store.source_state("f")
+    assert state is not None
+    assert (state.etag, state.consecutive_failures, state.last_error) == ('"v1"', 1, "down")
+    store.record_source("f", "feed", "https://a.example/f", ok=True, status=304)
+    state = store.source_state("f")
+    assert state is not None and state.consecutive_failures == 0 and state.etag == '"v1"'
+
+
+def test_a_reader_holding_a_transaction_does_not_block_writes(tmp_path: Path) -> None:
+    path = tmp_path / "news.db"
+    store = Store.open(path)
+    store.add_article(_new("https://a.example/1"))
+    reader = sqlite3.connect(path)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+    store.add_article(_new("https://a.example/2", text="A different story about Altman."))
+    assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 1  # snapshot
+    reader.rollback()
+    assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+    reader.close()
+    store.close()

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from ingest.topic import TopicFilter
+
+RULE = (("musk",), ("altman", "openai"))
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("Le procès d'Elon Musk contre OpenAI s'ouvre", True),
+    ("MUSK and Sam ALTMAN trade barbs", True),
+    ("Musk’s lawyers filed against OpenAI’s board", True),
+    ("Elon Musk launches a rocket", False),
+    ("OpenAI ships a model", False),
+    ("Muskrats and openair concerts", False),
+    ("", False),
+])
+def test_every_group_needs_a_whole_word_match(text: str, kept: bool) -> None:
+    assert TopicFilter(RULE).matches(text) is kept
+
+
+def test_accents_are_ignored_both_ways() -> None:
+    assert TopicFilter((("procès",),)).matches("le proces commence")
+    assert TopicFilter((("proces",),)).matches("le PROCÈS commence")
+
+
+def test_title_and_text_are_searched_together() -> None:
+    assert TopicFilter(RULE).matches("Musk revient à la charge", "contre OpenAI")
+
+
+def test_multi_word_terms_match_the_sequence() -> None:
+    rule = TopicFilter((("sam altman",),))
+    assert rule.matches("Sam  Altman a répondu")
+    assert not rule.matches("Sam a répondu à Altman")
+
+
+def test_empty_rule_keeps_everything() -> None:
+    assert TopicFilter(()).matches("anything at all")
+
+
+def test_empty_group_is_rejected_at_construction() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        TopicFilter(((),))
