@@ -1,0 +1,406 @@
+"""The fetch stage: the only code in newsdedup that talks HTTP.
+
+Every URL we fetch comes from a feed or sitemap written by someone else, so
+the fetcher treats each answer as hostile: it checks where a URL points
+before connecting (:mod:`ingest.netsafety`), obeys robots.txt
+(:mod:`ingest.robots`), follows redirects by hand so each hop is checked
+again, bounds every exchange by a total deadline, streams and caps the
+decoded body (a gzip bomb stops at the cap too) and refuses content that is
+not what the caller can use. Politeness is built in: bounded concurrency,
+a per-host limit and a minimum delay between request starts to one host::
+
+    async with Fetcher(config.fetch) as fetcher:
+        page = await fetcher.get(url, etag=stored_etag)
+        if page.not_modified:
+            ...  # nothing new since last time
+
+Every failure is one of the :class:`~ingest.errors.FetchError` classes and
+carries the URL; ``fetcher.counters`` counts outcomes by reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+import httpx
+
+from ingest.config import FetchSettings
+from ingest.errors import (
+    FetchError,
+    HTTPStatusError,
+    NetworkError,
+    RobotsDisallowed,
+    TooManyRedirects,
+    UnsupportedContent,
+)
+from ingest.fetchbody import (
+    Accept,
+    charset_of,
+    check_declared_type,
+    check_sniffed_type,
+    media_type,
+    read_body,
+)
+from ingest.models import FetchedPage, StageCounters
+from ingest.netsafety import Resolver, check_host, system_resolver
+from ingest.robots import MAX_ROBOTS_BYTES, MAX_ROBOTS_REDIRECTS, RobotsCache, RobotsPolicy
+
+__all__ = ["Fetcher", "parse_retry_after"]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SUCCESS = frozenset({200, 203})
+_ACCEPT_HEADER = {
+    "page": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+    "source": ("application/rss+xml,application/atom+xml,application/feed+json,"
+               "application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.1"),
+    "robots": "text/plain,*/*;q=0.1",
+}
+
+
+@dataclass(slots=True)
+class _Host:
+    """Politeness state of one ``host:port``."""
+
+    sem: asyncio.Semaphore
+    delay: float
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_start: float = -math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+class Fetcher:
+    """Polite, hostile-input-proof HTTP GETs returning :class:`FetchedPage`.
+
+    ``transport`` replaces the network (tests); ``clock``/``sleep`` drive
+    the per-host delay (tests pass fakes to step time); ``resolver`` maps a
+    host and port to IP strings for the address check (default: the OS).
+    One Fetcher per cycle: robots.txt is cached per Fetcher.
+    """
+
+    def __init__(self, settings: FetchSettings, *,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 resolver: Resolver | None = None) -> None:
+        self.settings = settings
+        self.counters = StageCounters()
+        self._clock, self._sleep = clock, sleep
+        self._resolver = resolver or system_resolver
+        self._global = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, _Host] = {}
+        self._robots = RobotsCache(clock)
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._client = _make_client(settings, transport)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def get(self, url: str, *, etag: str | None = None,
+                  last_modified: str | None = None,
+                  accept: Literal["page", "source"] = "page") -> FetchedPage:
+        """GET ``url`` following redirects; 200 or 304, else a FetchError.
+
+        ``etag``/``last_modified`` are sent back exactly as the server gave
+        them (If-None-Match / If-Modified-Since). ``accept="page"`` takes
+        HTML only; ``"source"`` also XML, RSS, Atom, JSON and text.
+
+        ``page.content_type`` is the declared media type without parameters
+        (``""`` when the server sent none and the body was sniffed). The
+        deadline (``timeout_seconds``) bounds each HTTP exchange from connect
+        to last body byte; waiting for a politeness slot is not counted.
+        An error carries the URL that failed: after a redirect, the hop's.
+
+        Example: ``await f.get(u, etag='"abc"')`` -> ``page.not_modified``
+        is True when the server answered 304.
+        """
+        try:
+            page = await self._follow(url, _conditional(etag, last_modified), accept)
+        except FetchError as exc:
+            self.counters.add("fetch", exc.reason)
+            raise
+        self.counters.add("fetch", "not_modified" if page.not_modified else "ok")
+        return page
+
+    async def _follow(self, url: str, conditional: dict[str, str],
+                      accept: Accept) -> FetchedPage:
+        current, seen = url, {url}
+        for _hop in range(self.settings.max_redirects + 1):
+            target = _parse_url(current)
+            await self._check_allowed(target, current)
+            answer = await self._exchange(target, current, conditional, accept)
+            location = _redirect_target(answer)
+            if location is None:
+                return _to_page(url, current, answer, conditional)
+            current = _next_hop(location, seen, url)
+        raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects", url=url)
+
+    async def _check_allowed(self, target: httpx.URL, url: str) -> None:
+        """Address safety then robots.txt, before any byte goes to ``target``."""
+        if not self.settings.allow_private_addresses:
+            await check_host(target.host, _port(target), url=url, resolver=self._resolver)
+        if not self.settings.respect_robots_txt:
+            return
+        policy = await self._robots_policy(target)
+        if not policy.can_fetch(url, self.settings.user_agent):
+            raise RobotsDisallowed(f"robots.txt disallows this URL ({policy.detail})", url=url)
+
+    async def _exchange(self, target: httpx.URL, url: str, headers: dict[str, str],
+                        accept: Accept) -> _Answer:
+        """One request/answer under the host slot and the total deadline."""
+        request = self._client.build_request("GET", target, headers={
+            "Accept": _ACCEPT_HEADER[accept], **headers})
+        async with self._slot(target):
+            return await self._send(request, url, accept)
+
+    async def _send(self, request: httpx.Request, url: str, accept: Accept) -> _Answer:
+        deadline = self.settings.timeout_seconds
+        try:
+            async with asyncio.timeout(deadline):
+                response = await self._client.send(request, stream=True)
+                try:
+                    return await self._answer(response, url, accept)
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            raise NetworkError(f"total deadline of {deadline:g}s exceeded", url=url) from exc
+        except httpx.HTTPError as exc:
+            raise _translate(exc, url) from exc
+
+    async def _answer(self, response: httpx.Response, url: str, accept: Accept) -> _Answer:
+        status, final = response.status_code, str(response.url)
+        body = b""
+        if accept == "robots" and 200 <= status < 300:
+            body = await read_body(response, url, MAX_ROBOTS_BYTES, truncate=True)
+        elif status in _SUCCESS and accept != "robots":
+            check_declared_type(response.headers.get("content-type"), accept, url)
+            body = await read_body(response, url, self.settings.max_page_bytes)
+            check_sniffed_type(response.headers.get("content-type"), body, accept, url)
+        return _Answer(final, status, response.headers, body)
+
+    @asynccontextmanager
+    async def _slot(self, target: httpx.URL) -> AsyncIterator[None]:
+        """Per-host slot, then the per-host delay, then a global slot.
+
+        The delay is waited for before taking a global slot, so a slow site
+        never holds global capacity while it sleeps; ``last_start`` is set
+        once the request can really start, so starts to one host are always
+        at least ``delay`` apart.
+        """
+        host = self._host(target)
+        async with host.sem:
+            async with host.lock:
+                wait = host.last_start + host.delay - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+                await self._global.acquire()
+                host.last_start = self._clock()
+            try:
+                yield
+            finally:
+                self._global.release()
+
+    def _host(self, target: httpx.URL) -> _Host:
+        key = f"{target.host}:{_port(target)}"
+        host = self._hosts.get(key)
+        if host is None:
+            host = _Host(asyncio.Semaphore(self.settings.per_host_concurrency),
+                         self.settings.per_host_delay_seconds)
+            self._hosts[key] = host
+        return host
+
+    async def _robots_policy(self, target: httpx.URL) -> RobotsPolicy:
+        """The cached policy of the target's origin, fetching robots.txt once."""
+        origin = f"{target.scheme}://{target.host}:{_port(target)}"
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            policy = self._robots.get(origin)
+            if policy is None:
+                policy = await self._fetch_robots(target.copy_with(
+                    path="/robots.txt", query=None, fragment=None))
+                self._robots.put(origin, policy)
+                self._apply_crawl_delay(target, policy)
+        return policy
+
+    def _apply_crawl_delay(self, target: httpx.URL, policy: RobotsPolicy) -> None:
+        delay = policy.crawl_delay(self.settings.user_agent)
+        host = self._host(target)
+        if delay is not None and delay > host.delay:
+            host.delay = delay
+
+    async def _fetch_robots(self, robots_url: httpx.URL) -> RobotsPolicy:
+        """GET robots.txt (redirects up to 5, each hop address-checked); RFC 9309."""
+        current, seen = str(robots_url), {str(robots_url)}
+        try:
+            for _hop in range(MAX_ROBOTS_REDIRECTS + 1):
+                answer = await self._robots_hop(current)
+                location = _redirect_target(answer)
+                if location is None:
+                    return RobotsPolicy.from_answer(answer.status, answer.body)
+                current = _next_hop(location, seen, str(robots_url))
+        except TooManyRedirects as exc:
+            return RobotsPolicy.unavailable(str(exc))
+        except FetchError as exc:
+            return RobotsPolicy.unreachable(f"robots.txt unreachable: {exc}")
+        return RobotsPolicy.unavailable("robots.txt: too many redirects")
+
+    async def _robots_hop(self, url: str) -> _Answer:
+        target = _parse_url(url)
+        if not self.settings.allow_private_addresses:
+            await check_host(target.host, _port(target), url=url, resolver=self._resolver)
+        return await self._exchange(target, url, {}, "robots")
+
+
+def _make_client(settings: FetchSettings,
+                 transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    """An httpx client that never follows redirects or reads proxy settings.
+
+    ``trust_env=False``: an HTTP(S)_PROXY from the environment would bypass
+    the address check (the proxy, not us, would connect to the target).
+    Only gzip and deflate are offered, because only those are decoded with
+    a bounded output size (see :mod:`ingest.fetchbody`).
+    """
+    t = settings.timeout_seconds
+    return httpx.AsyncClient(
+        transport=transport or httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0),
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        timeout=httpx.Timeout(t), follow_redirects=False, trust_env=False,
+        limits=httpx.Limits(max_connections=settings.concurrency * 2,
+                            max_keepalive_connections=settings.concurrency),
+    )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for all fetchers: building one costs ~30 ms."""
+    return httpx.create_ssl_context()
+
+
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag is not None:
+        headers["If-None-Match"] = etag
+    if last_modified is not None:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _parse_url(url: str) -> httpx.URL:
+    try:
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise FetchError(f"invalid URL: {exc}", url=url) from exc
+    if target.scheme not in ("http", "https"):
+        raise UnsupportedContent(f"unsupported URL scheme {target.scheme!r}", url=url)
+    if not target.host:
+        raise FetchError("invalid URL: no host", url=url)
+    return target
+
+
+def _port(target: httpx.URL) -> int:
+    return target.port or (443 if target.scheme == "https" else 80)
+
+
+def _redirect_target(answer: _Answer) -> str | None:
+    """The absolute Location of a redirect answer, None for any other answer."""
+    location = answer.headers.get("location")
+    if answer.status not in _REDIRECTS or not location:
+        return None
+    try:
+        return str(httpx.URL(answer.url).join(location).copy_with(fragment=None))
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(f"invalid redirect Location {location!r}", url=answer.url) from exc
+
+
+def _next_hop(location: str, seen: set[str], url: str) -> str:
+    if location in seen:
+        raise TooManyRedirects(f"redirect loop back to {location}", url=url)
+    seen.add(location)
+    return location
+
+
+def _to_page(url: str, current: str, answer: _Answer,
+             conditional: dict[str, str]) -> FetchedPage:
+    """Build the result from a 200/304, or raise HTTPStatusError for anything else.
+
+    ``url`` is what the caller asked for, ``current`` the hop that answered.
+
+    A 304 without validators keeps the ones we sent, so the caller never
+    forgets its ETag just because a server omitted it from the 304.
+    """
+    status, headers = answer.status, answer.headers
+    if status not in _SUCCESS and status != 304:
+        raise HTTPStatusError(f"HTTP status {status}", url=current, status=status,
+                              retry_after=parse_retry_after(headers.get("retry-after")))
+    etag, modified = headers.get("etag"), headers.get("last-modified")
+    if status == 304:
+        etag = etag or conditional.get("If-None-Match")
+        modified = modified or conditional.get("If-Modified-Since")
+    content_type = headers.get("content-type", "")
+    return FetchedPage(
+        url=url, final_url=answer.url, status=status,
+        content_type=media_type(content_type), body=answer.body,
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        charset=charset_of(content_type), etag=etag, last_modified=modified)
+
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After in seconds, from delta-seconds or an HTTP-date; None if absent/bad.
+
+    >>> parse_retry_after("120")
+    120.0
+    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT",
+    ...                   now=datetime(2015, 10, 21, 7, 27, tzinfo=UTC))
+    60.0
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _translate(exc: httpx.HTTPError, url: str) -> FetchError:
+    """Map an httpx exception to our tree (the caller chains it with ``from``)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError(f"timeout ({type(exc).__name__})", url=url)
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(f"cannot connect: {exc or type(exc).__name__}", url=url)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return UnsupportedContent(f"unsupported protocol: {exc}", url=url)
+    if isinstance(exc, httpx.TooManyRedirects):
+        return TooManyRedirects(str(exc), url=url)
+    if isinstance(exc, httpx.InvalidURL | httpx.DecodingError):
+        return FetchError(f"{type(exc).__name__}: {exc}", url=url)
+    return NetworkError(f"{type(exc).__name__}: {exc or 'connection failed'}", url=url)
+
