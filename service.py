@@ -88,7 +88,7 @@ class Service:
 
     def cycle(self, sources: Sequence[SourceSettings]) -> dict[str, Any]:
         summary = asyncio.run(self.pipeline.run_cycle(sources))
-        return json.loads(summary.to_json())  # type: ignore[no-any-return]
+        return dict(json.loads(summary.to_json()))
 
     def close(self) -> None:
         self.pool.close()

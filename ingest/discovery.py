@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ingest.config import SourceSettings
 from ingest.errors import FetchError, HTTPStatusError, SourceError
@@ -31,7 +31,8 @@ _MAX_CHILD_SITEMAPS = 50
 
 class PageFetcher(Protocol):
     async def get(self, url: str, *, etag: str | None = None,
-                  last_modified: str | None = None, accept: str = "page") -> FetchedPage: ...
+                  last_modified: str | None = None,
+                  accept: Literal["page", "source"] = "page") -> FetchedPage: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +46,22 @@ class Discovery:
 async def discover(source: SourceSettings, *, fetcher: PageFetcher, store: Store,
                    counters: StageCounters) -> Discovery:
     """List ``source``'s links; a failing source is recorded and yields no links."""
-    accept = "page" if source.kind == "page" else "source"
+    accept: Literal["page", "source"] = "page" if source.kind == "page" else "source"
     page = await _visit(source.name, source.kind, source.url, accept, fetcher, store, counters)
-    if page is None or page.not_modified:
-        return Discovery(source.name, ok=page is not None)
-    if source.kind == "page":
+    if page is None:
+        return Discovery(source.name, ok=False)
+    if page.not_modified:
+        # An unchanged sitemap index says nothing of its children: they change more often.
+        children = store.child_source_urls(source.name) if source.kind == "sitemap" else ()
+        listing = SourceListing((), tuple(children))
+    elif source.kind == "page":
         link = DiscoveredLink(url=source.url, source=source.name)
         return Discovery(source.name, (link,), {source.url: page})
-    listing = _parse(source.name, source.kind, page, store, counters)
-    if listing is None:
-        return Discovery(source.name, ok=False)
+    else:
+        parsed = _parse(source.name, source.kind, page, store, counters)
+        if parsed is None:
+            return Discovery(source.name, ok=False)
+        listing = parsed
     links = list(listing.links)
     for child in listing.children[:_MAX_CHILD_SITEMAPS]:
         links.extend(await _child_links(source, child, fetcher, store, counters))
@@ -72,8 +79,9 @@ async def _child_links(source: SourceSettings, url: str, fetcher: PageFetcher, s
     return listing.links if listing else ()
 
 
-async def _visit(name: str, kind: str, url: str, accept: str, fetcher: PageFetcher,
-                 store: Store, counters: StageCounters) -> FetchedPage | None:
+async def _visit(name: str, kind: str, url: str, accept: Literal["page", "source"],
+                 fetcher: PageFetcher, store: Store,
+                 counters: StageCounters) -> FetchedPage | None:
     state = store.source_state(name)
     try:
         page = await fetcher.get(url, etag=state.etag if state else None,

@@ -16,6 +16,7 @@ sitemaps are read with lxml with entity expansion and network access off::
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,27 +57,13 @@ def _gunzip(body: bytes, url: str) -> bytes:
     if not body.startswith(b"\x1f\x8b"):
         return body
     try:
-        with gzip.GzipFile(fileobj=_Reader(body)) as f:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as f:
             data = f.read(_MAX_SITEMAP_BYTES + 1)
     except (OSError, EOFError) as exc:
         raise SourceError(f"broken gzip body: {exc}", url=url) from exc
     if len(data) > _MAX_SITEMAP_BYTES:
         raise SourceError("sitemap larger than 50 MB once decompressed", url=url)
     return data
-
-
-class _Reader:
-    """A minimal file object over bytes (io.BytesIO would copy the body)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-        self._pos = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._view) if n < 0 else self._pos + n
-        chunk = bytes(self._view[self._pos:end])
-        self._pos += len(chunk)
-        return chunk
 
 
 def _feed(body: bytes, url: str, source: str) -> tuple[DiscoveredLink, ...]:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ingest.errors import ExtractError, ExtractTimeout, NewsdedupError
 
@@ -116,7 +116,7 @@ class WorkerPool:
         finally:
             self._idle.put(worker)
         if ok:
-            return value  # type: ignore[no-any-return]
+            return cast(T, value)
         if isinstance(value, NewsdedupError) and value.url is None:
             value.url = url
         raise value

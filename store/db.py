@@ -122,6 +122,13 @@ class Store:
         return SourceState(str(row[0]), _str_or_none(row[1]), _str_or_none(row[2]),
                            failures, _str_or_none(row[4]), _str_or_none(row[5]))
 
+    def child_source_urls(self, name: str) -> list[str]:
+        """URLs of the child sitemaps last listed by sitemap index ``name``."""
+        prefix = f"{name} > "
+        rows = self.conn.execute("SELECT url FROM sources WHERE substr(name, 1, ?) = ? "
+                                 "ORDER BY rowid", (len(prefix), prefix))
+        return [str(url) for (url,) in rows]
+
     # -- writes ---------------------------------------------------------------------
 
     def add_article(self, rec: NewArticle) -> int:

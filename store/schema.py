@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 @MIGRATIONS(name="0001_initial")
 def _initial(db: Database) -> None:
     db.executescript(_V1)
-    db["articles"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True,
+    db.table("articles").enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True,
                               tokenize="unicode61 remove_diacritics 2")
 
 
