@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +79,29 @@ class Service:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.stop = threading.Event()
         self.store = Store.open(config.db_path)
         self.index = NearDuplicateIndex(config.dedup, self.store.fingerprint)
         self.index.load(self.store.band_rows())
         self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds)
         self.pipeline = Pipeline(config, self.store, self.index,
                                  fetcher_factory=lambda: Fetcher(config.fetch),
-                                 processor=pool_processor(self.pool))
+                                 processor=pool_processor(self.pool), stop=self.stop)
+        self._busy = threading.Lock()
 
     def cycle(self, sources: Sequence[SourceSettings]) -> dict[str, Any]:
-        summary = asyncio.run(self.pipeline.run_cycle(sources))
+        with self._busy:
+            if self.stop.is_set():
+                return {}
+            summary = asyncio.run(self.pipeline.run_cycle(sources))
         return dict(json.loads(summary.to_json()))
+
+    def shutdown(self, grace_seconds: float = 8.0) -> None:
+        """Stop the running cycle (in-flight pages abandoned), then release everything."""
+        self.stop.set()
+        if self._busy.acquire(timeout=grace_seconds):
+            self._busy.release()
+        self.close()
 
     def close(self) -> None:
         self.pool.close()
@@ -118,11 +131,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         scheduler.add_job(_job, "interval", args=(service, source), id=source.name,
                           minutes=minutes, jitter=config.schedule.jitter_seconds,
                           next_run_time=_now(), misfire_grace_time=None)
-    stopping = threading.Event()
 
     def stop(signum: int, _frame: object) -> None:
         logs.event(log, "shutdown", signal=signal.Signals(signum).name)
-        stopping.set()
+        service.stop.set()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
@@ -131,7 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         scheduler.start()
     finally:
-        service.close()
+        service.shutdown()
+        logs.event(log, "daemon_stop")
     return 0
 
 
@@ -142,10 +155,8 @@ def _job(service: Service, source: SourceSettings) -> None:
         log.exception("cycle crashed", extra={"fields": {"source": source.name}})
 
 
-def _now() -> Any:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)  # noqa: UP017
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

@@ -14,17 +14,19 @@ whatever a feed lists::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.config import Config, SourceSettings
 from ingest.dedup import NearDuplicateIndex
-from ingest.discovery import PageFetcher, discover
+from ingest.discovery import Discovery, PageFetcher, discover
 from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
 from ingest.logs import event
 from ingest.models import DiscoveredLink, FetchedPage, StageCounters
@@ -76,13 +78,15 @@ class Pipeline:
     """Runs cycles over sources with injected store, index, fetcher and processor."""
 
     def __init__(self, config: Config, store: Store, index: NearDuplicateIndex, *,
-                 fetcher_factory: Callable[[], Any], processor: Processor) -> None:
+                 fetcher_factory: Callable[[], Any], processor: Processor,
+                 stop: threading.Event | None = None) -> None:
         self.config = config
         self.store = store
         self.index = index
         self._fetcher_factory = fetcher_factory
         self._processor = processor
         self._topic = TopicFilter(config.topic.all_of)
+        self._stop = stop or threading.Event()
 
     async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
         """Visit ``sources`` once; failures are counted and logged, never raised."""
@@ -91,11 +95,10 @@ class Pipeline:
         counters = StageCounters()
         fetch_log: list[tuple[str, str | None, str, str | None, str]] = []
         recorder = Recorder(self.store, self.index, self._topic, counters, fetch_log)
+        found: list[Discovery] = []
         async with self._fetcher_factory() as fetcher:
-            found = [await discover(s, fetcher=fetcher, store=self.store, counters=counters)
-                     for s in sources]
-            tasks = self._tasks(found, counters)
-            await self._run_tasks(fetcher, tasks, recorder)
+            if await self._until_stopped(self._crawl(fetcher, sources, found, recorder)):
+                counters.add("cycle", "interrupted")
         summary = CycleSummary(cycle_id, started, time.monotonic() - clock,
                                dict(sorted(counters.counts.items())),
                                tuple(d.source for d in found if not d.ok))
@@ -104,7 +107,31 @@ class Pipeline:
               failed_sources=list(summary.failed_sources), **summary.counts)
         return summary
 
-    def _tasks(self, found: Sequence[Any], counters: StageCounters) -> list[PageTask]:
+    async def _crawl(self, fetcher: PageFetcher, sources: Sequence[SourceSettings],
+                     found: list[Discovery], recorder: Recorder) -> None:
+        for source in sources:
+            found.append(await discover(source, fetcher=fetcher, store=self.store,
+                                        counters=recorder.counters))
+        await self._run_tasks(fetcher, self._tasks(found, recorder.counters), recorder)
+
+    async def _until_stopped(self, work: Coroutine[Any, Any, None]) -> bool:
+        """Run ``work`` unless the stop event fires first; True when it was interrupted.
+
+        Pages already committed stay; in-flight ones are abandoned unrecorded, so
+        the next cycle simply does them again.
+        """
+        task = asyncio.ensure_future(work)
+        while not task.done():
+            if self._stop.is_set():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                return True
+            await asyncio.wait({task}, timeout=0.1)
+        task.result()
+        return False
+
+    def _tasks(self, found: Sequence[Discovery], counters: StageCounters) -> list[PageTask]:
         tasks: list[PageTask] = []
         seen: set[str] = set()
         for discovery in found:
@@ -135,13 +162,16 @@ class Pipeline:
                          recorder: Recorder) -> None:
         window = max(4, self.config.fetch.concurrency * 4)
         pending: deque[asyncio.Task[PageResult]] = deque()
-        queued = iter(tasks)
-        for task in queued:
-            pending.append(asyncio.create_task(self._fetch_process(fetcher, task)))
-            if len(pending) >= window:
+        try:
+            for task in tasks:
+                pending.append(asyncio.create_task(self._fetch_process(fetcher, task)))
+                if len(pending) >= window:
+                    recorder.commit(await pending.popleft())
+            while pending:
                 recorder.commit(await pending.popleft())
-        while pending:
-            recorder.commit(await pending.popleft())
+        finally:
+            for leftover in pending:
+                leftover.cancel()
 
     async def _fetch_process(self, fetcher: PageFetcher, task: PageTask) -> PageResult:
         page = task.prefetched

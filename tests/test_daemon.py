@@ -1,0 +1,111 @@
+"""The daemon as operators run it: a real ``service.py run`` process, real signals."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from loopback import LoopbackRequest
+from newsweb import EXPECTED, NewsWeb, article_html, rss
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEDULE = "[schedule]\ninterval_minutes = 60\njitter_seconds = 0\n"
+
+
+@pytest.fixture
+def web() -> Iterator[NewsWeb]:
+    with NewsWeb() as news:
+        yield news
+
+
+def _start(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, str(ROOT / "service.py"), "run", "--config",
+                             str(config)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def _count(db: Path, table: str) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _wait(predicate: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> tuple[int, float, str]:
+    start = time.monotonic()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, time.monotonic() - start, err.decode()
+
+
+def test_daemon_runs_every_source_and_stops_cleanly_on_sigterm(web: NewsWeb,
+                                                               tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(web.config_text(tmp_path / "news.db", extra=SCHEDULE))
+    proc = _start(config)
+    try:
+        assert _wait(lambda: _count(tmp_path / "news.db", "articles")
+                     >= len(EXPECTED["articles"]), 90), "the daemon stored too little"
+    finally:
+        code, seconds, err = _stop(proc)
+    assert code == 0, err
+    assert seconds < 10
+    assert "daemon_stop" in err
+
+
+def test_sigint_mid_cycle_stops_within_10s_and_next_cycle_finishes(web: NewsWeb,
+                                                                    tmp_path: Path) -> None:
+    slow = web.sites["wire"]
+    urls = []
+    for i in range(12):
+        path = f"/slow/{i}"
+
+        def answer(req: LoopbackRequest, i: int = i) -> None:
+            req.sleep(1.5)
+            req.respond(200, article_html("en5", site=f"Slow {i}",
+                                          extra=f"Update number {i} on Musk and OpenAI."))
+        slow.add_handler(path, answer)
+        urls.append((f"slow {i}", slow.url(path)))
+    slow.add("/slow.xml", rss(urls), content_type="application/rss+xml")
+    db = tmp_path / "news.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\npath = "{db}"\n{SCHEDULE}[fetch]\nper_host_delay_seconds = 0\n'
+        'per_host_concurrency = 2\nconcurrency = 2\nallow_private_addresses = true\n'
+        f'[[sources]]\nname = "slow"\nurl = "{slow.url("/slow.xml")}"\n')
+    proc = _start(config)
+    try:
+        assert _wait(lambda: _count(db, "articles") + _count(db, "duplicates") >= 1, 60)
+    finally:
+        code, seconds, err = _stop(proc, signal.SIGINT)
+    assert code == 0, err
+    assert seconds < 10
+    stored = _count(db, "articles") + _count(db, "duplicates")
+    assert stored < 12, "the cycle was not interrupted"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    done = subprocess.run([sys.executable, str(ROOT / "service.py"), "once", "--config",
+                           str(config)], cwd=ROOT, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    with sqlite3.connect(db) as conn:
+        urls_stored = [u for (u,) in conn.execute(
+            "SELECT url FROM articles UNION ALL SELECT url FROM duplicates")]
+    assert len(urls_stored) == len(set(urls_stored)) == 12
