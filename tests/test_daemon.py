@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from loopback import LoopbackRequest
 from newsweb import EXPECTED, NewsWeb, article_html, rss
 
