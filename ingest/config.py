@@ -72,6 +72,16 @@ class ExtractSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CleanSettings:
+    template_min_pages: int = 3  # records of one site sharing a paragraph make it template
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    port: int = 0  # 0: no endpoint; else /metrics and /healthz on 127.0.0.1:port
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSettings:
     name: str
     kind: SourceKind
@@ -88,6 +98,8 @@ class Config:
     dedup: DedupSettings
     extract: ExtractSettings
     sources: tuple[SourceSettings, ...]
+    clean: CleanSettings = CleanSettings()
+    metrics: MetricsSettings = MetricsSettings()
     base_dir: Path = Path(".")
 
     @property
@@ -111,7 +123,8 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", "", f"not valid TOML: {exc}") from exc
-    _reject_unknown("", raw, {"store", "schedule", "fetch", "topic", "dedup", "extract", "sources"})
+    _reject_unknown("", raw, {"store", "schedule", "fetch", "topic", "dedup", "extract",
+                              "clean", "metrics", "sources"})
     return Config(
         store=_store(_table(raw, "store")),
         schedule=_schedule(_table(raw, "schedule")),
@@ -120,6 +133,8 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
         dedup=_dedup(_table(raw, "dedup")),
         extract=_extract(_table(raw, "extract")),
         sources=_sources(raw.get("sources", [])),
+        clean=_clean(_table(raw, "clean")),
+        metrics=_metrics(_table(raw, "metrics")),
         base_dir=base_dir,
     )
 
@@ -228,6 +243,18 @@ def _extract(t: Mapping[str, Any]) -> ExtractSettings:
         timeout_seconds=_number(t, "extract", "timeout_seconds", d.timeout_seconds, 1, 3600),
         workers=_number(t, "extract", "workers", d.workers, 0, 64, integer=True),
     )
+
+
+def _clean(t: Mapping[str, Any]) -> CleanSettings:
+    _reject_unknown("clean", t, {"template_min_pages"})
+    return CleanSettings(template_min_pages=_number(
+        t, "clean", "template_min_pages", CleanSettings().template_min_pages, 2, 1000,
+        integer=True))
+
+
+def _metrics(t: Mapping[str, Any]) -> MetricsSettings:
+    _reject_unknown("metrics", t, {"port"})
+    return MetricsSettings(port=_number(t, "metrics", "port", 0, 0, 65535, integer=True))
 
 
 def _sources(raw: Any) -> tuple[SourceSettings, ...]:
