@@ -33,7 +33,7 @@ from ingest.models import DiscoveredLink, FetchedPage, StageCounters
 from ingest.process import PageJob, ProcessedPage
 from ingest.record import Recorder
 from ingest.topic import TopicFilter
-from ingest.urls import canonical_url
+from ingest.urls import canonical_url, host_key
 from store.db import Store, utcnow
 from store.records import KnownUrl
 
@@ -94,7 +94,9 @@ class Pipeline:
         cycle_id = self.store.begin_cycle(s.name for s in sources)
         counters = StageCounters()
         fetch_log: list[tuple[str, str | None, str, str | None, str]] = []
-        recorder = Recorder(self.store, self.index, self._topic, counters, fetch_log)
+        recorder = Recorder(self.store, self.index, self._topic, counters, fetch_log,
+                            dedup=self.config.dedup,
+                            template_min_pages=self.config.clean.template_min_pages)
         found: list[Discovery] = []
         async with self._fetcher_factory() as fetcher:
             if await self._until_stopped(self._crawl(fetcher, sources, found, recorder)):
@@ -178,8 +180,10 @@ class Pipeline:
         try:
             if page is None:
                 page = await fetcher.get(task.link.url, accept="page")
+            template = self.store.site_template(host_key(task.url),
+                                                self.config.clean.template_min_pages)
             job = PageJob(url=page.final_url, body=page.body, charset=page.charset,
-                          dedup=self.config.dedup)
+                          template=template, dedup=self.config.dedup)
             return PageResult(task, page, await self._processor(job))
         except (FetchError, ExtractError, StoreError) as exc:
             exc.url = exc.url or task.link.url

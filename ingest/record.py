@@ -13,16 +13,19 @@ topic filter ends up in exactly one of ``articles.url`` or ``duplicates.url``::
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ingest.clean import is_learnable, paragraph_key
+from ingest.config import DedupSettings
 from ingest.decide import decide
-from ingest.dedup import NearDuplicateIndex
+from ingest.dedup import NearDuplicateIndex, fingerprint
 from ingest.errors import NewsdedupError, StoreError
 from ingest.logs import event
-from ingest.models import DedupDecision, FetchedPage, StageCounters
+from ingest.models import CleanedArticle, DedupDecision, FetchedPage, Removal, StageCounters
 from ingest.process import ProcessedPage
 from ingest.topic import TopicFilter
-from ingest.urls import canonical_url, declared_canonical
+from ingest.urls import canonical_url, declared_canonical, host_key
 from store.db import Store, utcnow
 from store.records import NewArticle, NewDuplicate, RawPage
 
@@ -40,12 +43,15 @@ FetchLogRow = tuple[str, str | None, str, str | None, str]
 
 class Recorder:
     def __init__(self, store: Store, index: NearDuplicateIndex, topic: TopicFilter,
-                 counters: StageCounters, fetch_log: list[FetchLogRow]) -> None:
+                 counters: StageCounters, fetch_log: list[FetchLogRow], *,
+                 dedup: DedupSettings, template_min_pages: int) -> None:
         self.store = store
         self.index = index
         self.topic = topic
         self.counters = counters
         self.fetch_log = fetch_log
+        self.dedup = dedup
+        self.template_min_pages = template_min_pages
 
     def commit(self, result: PageResult) -> str:
         """Store one page's result; returns the outcome label it was counted under."""
@@ -87,6 +93,7 @@ class Recorder:
 
     def _store(self, task: PageTask, page: FetchedPage,
                done: ProcessedPage) -> tuple[str, str | None]:
+        done = self._current_template(host_key(task.url), done)
         canonical = self._canonical(task, page, done)
         fp = done.fingerprint
         decision = decide(
@@ -97,11 +104,40 @@ class Recorder:
         if decision.is_duplicate:
             self._duplicate(task, page, done, decision, raw)
             return "duplicate", decision.method
+        site = host_key(task.url)
+        learn = _learnable(done.article)
         article_id = self.store.add_article(NewArticle(
             url=canonical, source=task.link.source, article=done.article, fingerprint=fp,
-            page=raw))
+            page=raw, site=site, learn=learn))
         self.index.add(article_id, fp)
+        crossed = self.store.newly_template(site, [k for k, _ in learn], self.template_min_pages)
+        if crossed:
+            self._purge_template(site, crossed)
         return "new", None
+
+    def _current_template(self, site: str, done: ProcessedPage) -> ProcessedPage:
+        """Apply template learned while this page was in flight (decided at commit)."""
+        keys = self.store.site_template(site, self.template_min_pages)
+        article = done.article
+        plan = strip_template(article.text, keys) if keys else None
+        if plan is None:
+            return done
+        kept = tuple(p for p in article.paragraphs if paragraph_key(p.text) not in keys)
+        cleaned = replace(article, paragraphs=kept, removed=article.removed + tuple(plan[1]))
+        return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, self.dedup))
+
+    def _purge_template(self, site: str, keys: frozenset[str]) -> None:
+        """A paragraph just became known template: clean the site's earlier records."""
+        for article_id, text, language in self.store.site_articles(site):
+            plan = strip_template(text, keys)
+            if plan is None:
+                continue
+            kept, removed = plan
+            fp = fingerprint(kept, language, self.dedup)
+            self.store.rewrite_article(article_id, kept, removed, fp)
+            self.index.add(article_id, fp)
+            self.counters.add("learn", "records_cleaned")
+        event(log, "template_learned", site=site, paragraphs=len(keys))
 
     def _duplicate(self, task: PageTask, page: FetchedPage, done: ProcessedPage,
                    decision: DedupDecision, raw: RawPage) -> None:
@@ -125,6 +161,33 @@ class Recorder:
             return declared_canonical(page.final_url, done.article.canonical_url)
         except ValueError:
             return canonical_url(task.url)
+
+
+def _learnable(article: CleanedArticle) -> tuple[tuple[str, str], ...]:
+    """The record's paragraphs that count for per-site learning, one per key."""
+    seen: dict[str, str] = {}
+    for paragraph in article.paragraphs:
+        if is_learnable(paragraph.text):
+            seen.setdefault(paragraph_key(paragraph.text), paragraph.text)
+    return tuple(seen.items())
+
+
+def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]] | None:
+    """``text`` without its template paragraphs, or None when nothing (or all) would go.
+
+    A record is never emptied: if every paragraph were template, the page is
+    the template's own page and is left alone.
+
+    >>> strip_template("Story.\n\nSubscribe to our daily letter now", frozenset(
+    ...     {paragraph_key("Subscribe to our daily letter now")}))
+    ('Story.', [Removal(text='Subscribe to our daily letter now', rule='template')])
+    """
+    paragraphs = text.split("\n\n")
+    kept = [p for p in paragraphs if paragraph_key(p) not in keys]
+    if len(kept) == len(paragraphs) or not kept:
+        return None
+    removed = [Removal(p, "template") for p in paragraphs if paragraph_key(p) in keys]
+    return "\n\n".join(kept), removed
 
 
 def _raw(task: PageTask, page: FetchedPage) -> RawPage:

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from ingest.dedup import Fingerprint
 from ingest.errors import StoreError
-from ingest.models import CleanedArticle
+from ingest.models import CleanedArticle, Removal
 from store.records import KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
 from store.schema import MIGRATIONS
 
@@ -137,12 +137,13 @@ class Store:
         with self._atomic(rec.url):
             cur = self.conn.execute(
                 "INSERT INTO articles (url, source, title, author, published, language, text, "
-                "content_hash, fetched_at, feed_updated, sitename, word_count) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "content_hash, fetched_at, feed_updated, sitename, word_count, site) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
                  fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
-                 len(a.text.split())))
+                 len(a.text.split()), rec.site or None))
             article_id = int(cur.lastrowid or 0)
+            self._learn(rec.site, rec.learn)
             self.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
                               (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
             self._write_removals(article_id, a)
@@ -180,6 +181,51 @@ class Store:
             self._write_removals(article_id, article)
             self._write_page(page, article_id=article_id)
         return True
+
+    def _learn(self, site: str, paragraphs: tuple[tuple[str, str], ...]) -> None:
+        now = utcnow()
+        self.conn.executemany(
+            "INSERT INTO site_paragraphs VALUES (?,?,1,?,?,?) ON CONFLICT(site, key) DO "
+            "UPDATE SET pages = pages + 1, last_seen = excluded.last_seen",
+            ((site, key, text, now, now) for key, text in paragraphs))
+
+    def site_template(self, site: str, min_pages: int) -> frozenset[str]:
+        """Paragraph keys found on at least ``min_pages`` records of ``site``."""
+        rows = self.conn.execute("SELECT key FROM site_paragraphs WHERE site = ? AND pages >= ?",
+                                 (site, min_pages))
+        return frozenset(key for (key,) in rows)
+
+    def newly_template(self, site: str, keys: list[str], min_pages: int) -> frozenset[str]:
+        """Those of ``keys`` that the last record made template (count just reached)."""
+        found: set[str] = set()
+        for key in keys:
+            row = self._one("SELECT 1 FROM site_paragraphs WHERE site = ? AND key = ? "
+                            "AND pages = ?", (site, key, min_pages))
+            if row is not None:
+                found.add(key)
+        return frozenset(found)
+
+    def site_articles(self, site: str) -> list[tuple[int, str, str | None]]:
+        """(id, text, language) of every record of ``site``, oldest first."""
+        rows = self.conn.execute("SELECT id, text, language FROM articles WHERE site = ? "
+                                 "ORDER BY id", (site,))
+        return [(int(i), str(t), _str_or_none(lang)) for i, t, lang in rows]
+
+    def rewrite_article(self, article_id: int, text: str, removed: list[Removal],
+                        fp: Fingerprint) -> None:
+        """Replace a record's text after our own cleaning improved (not a new version)."""
+        with self._atomic():
+            self.conn.execute(
+                "UPDATE articles SET text = ?, content_hash = ?, word_count = ? WHERE id = ?",
+                (text, fp.content_hash, len(text.split()), article_id))
+            self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
+                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
+            start = self._one("SELECT coalesce(max(position) + 1, 0) FROM removals "
+                              "WHERE article_id = ?", (article_id,))
+            offset = int(start[0]) if start and isinstance(start[0], int) else 0
+            self.conn.executemany(
+                "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
+                ((article_id, offset + i, r.rule, r.text) for i, r in enumerate(removed)))
 
     def _archive_version(self, article_id: int) -> None:
         self.conn.execute(

@@ -32,11 +32,15 @@ class RawPage:
 
 @dataclass(frozen=True, slots=True)
 class NewArticle:
+    """A new record. ``learn`` holds its paragraphs as (key, text) for per-site learning."""
+
     url: str
     source: str
     article: CleanedArticle
     fingerprint: Fingerprint
     page: RawPage
+    site: str = ""
+    learn: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,11 @@ in its own transaction, so an upgrade is ``stop, install, start``::
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("newsdedup")
-
-SCHEMA_VERSION = 1
 
 
 @MIGRATIONS(name="0001_initial")
@@ -150,3 +150,23 @@ CREATE TABLE fetch_log (
 );
 CREATE INDEX fetch_log_cycle_id ON fetch_log(cycle_id);
 """
+
+
+@MIGRATIONS(name="0002_site_learning")
+def _site_learning(db: Database) -> None:
+    """Per-site template learning: which paragraphs recur across a site's records."""
+    db.executescript("""
+CREATE TABLE site_paragraphs (
+    site TEXT NOT NULL,
+    key TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    sample TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (site, key)
+) WITHOUT ROWID;
+ALTER TABLE articles ADD COLUMN site TEXT;
+CREATE INDEX articles_site ON articles(site);
+""")
+    for article_id, url in db.execute("SELECT id, url FROM articles").fetchall():
+        db.execute("UPDATE articles SET site = ? WHERE id = ?", (urlsplit(url).netloc, article_id))
