@@ -14,6 +14,7 @@ from ingest.errors import StoreError
 from ingest.models import CleanedArticle, Paragraph, Removal
 from store.db import Store
 from store.records import NewArticle, NewDuplicate, RawPage
+from store.schema import MIGRATIONS
 
 TEXT = ("Elon Musk asked a federal judge to stop OpenAI from completing its change into a "
         "for-profit company, arguing that the lab was founded as a charity.")
@@ -42,11 +43,13 @@ def store(tmp_path: Path) -> Store:
 
 def test_open_is_wal_and_migrations_are_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "news.db"
-    Store.open(path).close()
+    with Store.open(path) as first:
+        applied = first.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+        assert applied >= 2 and MIGRATIONS.pending(first.db) == []
     with Store.open(path) as again:
         assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        applied = again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
-        assert applied == 1
+        assert again.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == (
+            applied)
 
 
 def test_article_round_trip_with_signature_page_removals_and_fts(store: Store) -> None:
