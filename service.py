@@ -9,6 +9,7 @@ lives in ``ingest/`` and ``store/``. ``python service.py once`` and the
     newsdedup run                            # the daemon; SIGTERM/SIGINT stop it
     newsdedup extract page.html.gz           # JSON line per file, no database
     newsdedup stats                          # counts, failing sources, last cycle
+    newsdedup reprocess                      # redo records from stored raw pages
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ingest.errors import ConfigError, NewsdedupError
 from ingest.fetch import Fetcher
 from ingest.pipeline import Pipeline, pool_processor
 from ingest.process import clean_page
+from ingest.reprocess import reprocess
 from ingest.workers import WorkerPool
 from store.db import Store
 from store.queries import stats
@@ -62,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, func, text in (("run", cmd_run, "run the daemon"),
                              ("once", cmd_once, "run one crawl cycle and exit"),
-                             ("stats", cmd_stats, "print counts and the last cycle")):
+                             ("stats", cmd_stats, "print counts and the last cycle"),
+                             ("reprocess", cmd_reprocess,
+                              "redo extraction, cleaning and dedup from stored pages")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", default="config.toml", help="default: ./config.toml")
         sub.set_defaults(func=func)
@@ -182,6 +186,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def _read_html(path: Path) -> bytes:
     data = path.read_bytes()
     return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with Store.open(config.db_path) as store, \
+            WorkerPool(config.extract.workers, config.extract.timeout_seconds) as pool:
+        counts = asyncio.run(reprocess(config, store, pool_processor(pool)))
+    print(json.dumps(counts, sort_keys=True))
+    return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -40,6 +40,8 @@ class Store:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.db = Database(conn)
+        # During `reprocess`, the id each re-created record must keep (see store.rebuild).
+        self.id_plan: Callable[[str], int | None] | None = None
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -136,10 +138,11 @@ class Store:
         a, fp = rec.article, rec.fingerprint
         with self._atomic(rec.url):
             cur = self.conn.execute(
-                "INSERT INTO articles (url, source, title, author, published, language, text, "
-                "content_hash, fetched_at, feed_updated, sitename, word_count, site) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
+                "INSERT INTO articles (id, url, source, title, author, published, language, "
+                "text, content_hash, fetched_at, feed_updated, sitename, word_count, site) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (self.id_plan(rec.url) if self.id_plan else None,
+                 rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
                  fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
                  len(a.text.split()), rec.site or None))
             article_id = int(cur.lastrowid or 0)

@@ -1,0 +1,104 @@
+"""``reprocess``: redo extraction, cleaning and dedup over the stored raw pages.
+
+Pages are replayed in the order they were first decided, through the same
+worker processes and the same :class:`~ingest.record.Recorder` as a crawl,
+so the result is what a fresh crawl of the same pages would store today,
+with no refetch. A page whose extraction now fails keeps the text it had,
+so a reprocess never loses a record::
+
+    summary = await reprocess(config, store, pool)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from ingest.config import Config
+from ingest.dedup import NearDuplicateIndex, fingerprint
+from ingest.errors import ExtractError
+from ingest.logs import event
+from ingest.models import CleanedArticle, DiscoveredLink, FetchedPage, Paragraph, StageCounters
+from ingest.pipeline import PageResult, PageTask
+from ingest.process import PageJob, ProcessedPage
+from ingest.record import Recorder
+from ingest.topic import TopicFilter
+from store.db import Store
+from store.rebuild import Rebuild, StoredPage
+
+log = logging.getLogger("newsdedup.reprocess")
+Processor = Callable[[PageJob], Awaitable[ProcessedPage]]
+_WINDOW = 32
+
+
+async def reprocess(config: Config, store: Store, processor: Processor) -> dict[str, int]:
+    """Rebuild every record from its raw page; returns the counts by outcome."""
+    counters = StageCounters()
+    index = NearDuplicateIndex(config.dedup, store.fingerprint)
+    recorder = Recorder(store, index, TopicFilter(config.topic.all_of), counters, [],
+                        dedup=config.dedup,
+                        template_min_pages=config.clean.template_min_pages)
+    rebuild = Rebuild(store)
+    done = await _process_all(config, rebuild, rebuild.page_urls(), processor)
+    with rebuild:
+        urls = rebuild.page_urls()  # pages stored by a cycle meanwhile are done now
+        late = [u for u in urls if u not in done]
+        done.update(await _process_all(config, rebuild, late, processor))
+        rebuild.clear()
+        for url in urls:
+            recorder.commit(_result(rebuild.load_page(url), done[url]))
+    event(log, "reprocess", pages=len(urls), **counters.counts)
+    return dict(sorted(counters.counts.items()))
+
+
+async def _process_all(config: Config, rebuild: Rebuild, urls: list[str], processor: Processor
+                       ) -> dict[str, ProcessedPage | ExtractError]:
+    """Process pages with a bounded number in flight, keyed by URL."""
+    pending: deque[tuple[str, asyncio.Task[ProcessedPage | ExtractError]]] = deque()
+    done: dict[str, ProcessedPage | ExtractError] = {}
+    for url in urls:
+        page = rebuild.load_page(url)
+        pending.append((url, asyncio.ensure_future(_process(config, rebuild, page, processor))))
+        if len(pending) >= _WINDOW:
+            key, task = pending.popleft()
+            done[key] = await task
+    for key, task in pending:
+        done[key] = await task
+    return done
+
+
+async def _process(config: Config, rebuild: Rebuild, page: StoredPage,
+                   processor: Processor) -> ProcessedPage | ExtractError:
+    """Process one stored page as a fresh crawl would: the template is learned anew
+    during the replay and applied by the recorder at commit."""
+    job = PageJob(url=page.final_url, body=page.html, charset=page.charset,
+                  dedup=config.dedup)
+    try:
+        return await processor(job)
+    except ExtractError as exc:
+        old = rebuild.old_text(page.url)
+        if old is None:
+            return exc
+        event(log, "reprocess_kept_old_text", level=logging.WARNING, url=page.url,
+              reason=exc.reason)
+        return _from_text(page.url, *old, config=config)
+
+
+def _from_text(url: str, text: str, title: str | None, language: str | None, *,
+               config: Config) -> ProcessedPage:
+    article = CleanedArticle(url=url, title=title, author=None, published=None,
+                             language=language,
+                             paragraphs=tuple(Paragraph(p) for p in text.split("\n\n")))
+    return ProcessedPage(article, fingerprint(text, language, config.dedup))
+
+
+def _result(page: StoredPage, done: ProcessedPage | ExtractError) -> PageResult:
+    link = DiscoveredLink(url=page.url, source=page.source, updated=page.feed_updated)
+    fetched = FetchedPage(url=page.url, final_url=page.final_url, status=200,
+                          content_type="text/html", body=page.html,
+                          fetched_at=page.fetched_at, charset=page.charset)
+    if isinstance(done, ExtractError):
+        return PageResult(PageTask(link, page.url), fetched, error=done)
+    return PageResult(PageTask(link, page.url), fetched, done)

@@ -1,0 +1,121 @@
+"""Rebuild the derived tables from the stored raw pages (``newsdedup reprocess``).
+
+When extraction, cleaning or dedup rules improve, every record is redone
+from the raw HTML in ``pages`` without refetching. The rebuild is one
+transaction: readers see the old tables until it commits, then the new
+ones. Record ids are stable for downstream tools: a page that was a record
+and is still one keeps its id; a new record gets an id above every old one;
+a record that became a duplicate disappears, and its version history moves
+to the record it now duplicates::
+
+    with Rebuild(store) as rebuild:
+        for page in rebuild.pages():
+            ...  # replay each page through the recorder, in original order
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from types import TracebackType
+
+from store.db import Store
+
+_DERIVED = ("duplicates", "signatures", "removals", "url_aliases", "site_paragraphs",
+            "articles")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    url: str
+    final_url: str
+    source: str
+    html: bytes
+    charset: str | None
+    fetched_at: str
+    feed_updated: str | None
+
+
+class Rebuild:
+    """A write transaction (``BEGIN IMMEDIATE``) that re-creates the derived tables.
+
+    Reads (:meth:`page_urls`, :meth:`load_page`, :meth:`old_text`) work before it
+    is entered, so the slow extraction runs without holding the write lock.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._old_ids: dict[str, int] = {}
+        self._meta: dict[int, tuple[int, str | None]] = {}
+        self._next_id = 1
+
+    def page_urls(self) -> list[str]:
+        """Stored pages' URLs in the order they were first decided."""
+        return [u for (u,) in self.store.conn.execute("SELECT url FROM pages ORDER BY rowid")]
+
+    def load_page(self, url: str) -> StoredPage:
+        row = self.store.conn.execute(
+            "SELECT url, final_url, source, html, charset, fetched_at, feed_updated "
+            "FROM pages WHERE url = ?", (url,)).fetchone()
+        return StoredPage(row[0], row[1], row[2], zlib.decompress(row[3]), row[4], row[5], row[6])
+
+    def old_text(self, url: str) -> tuple[str, str | None, str | None] | None:
+        """(text, title, language) a page had before the rebuild, as record or duplicate."""
+        row = self.store.conn.execute(
+            "SELECT text, title, language FROM articles WHERE url = ? UNION ALL "
+            "SELECT text, title, language FROM duplicates WHERE url = ? AND text IS NOT NULL",
+            (url, url)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def __enter__(self) -> Rebuild:
+        conn = self.store.conn
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        rows = conn.execute("SELECT id, url, version, updated_at FROM articles").fetchall()
+        self._old_ids = {url: i for i, url, _, _ in rows}
+        self._meta = {i: (v, u) for i, _, v, u in rows}
+        self._next_id = max(self._meta, default=0) + 1
+        return self
+
+    def clear(self) -> None:
+        """Empty the derived tables (inside the transaction) and plan record ids."""
+        for table in _DERIVED:
+            self.store.conn.execute(f"DELETE FROM {table}")
+        self.store.id_plan = self._plan
+
+    def _plan(self, url: str) -> int:
+        if url in self._old_ids:
+            return self._old_ids.pop(url)
+        self._next_id += 1
+        return self._next_id - 1
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.store.id_plan = None
+        if e is not None:
+            self.store.conn.rollback()
+            return
+        try:
+            self._finish()
+            self.store.conn.commit()
+        except BaseException:
+            self.store.conn.rollback()
+            raise
+
+    def _finish(self) -> None:
+        conn = self.store.conn
+        for article_id, (version, updated_at) in self._meta.items():
+            conn.execute("UPDATE articles SET version = ?, updated_at = ? WHERE id = ?",
+                         (version, updated_at, article_id))
+        for url, gone in self._old_ids.items():
+            target = conn.execute("SELECT article_id FROM url_aliases WHERE url = ?",
+                                  (url,)).fetchone()
+            if target is None:
+                conn.execute("DELETE FROM article_versions WHERE article_id = ?", (gone,))
+            else:
+                conn.execute("UPDATE article_versions SET article_id = ? WHERE article_id = ?",
+                             (target[0], gone))
+        conn.execute("UPDATE pages SET article_id = NULL WHERE article_id NOT IN "
+                     "(SELECT id FROM articles)")
+        conn.execute("UPDATE pages SET duplicate_id = NULL WHERE duplicate_id NOT IN "
+                     "(SELECT id FROM duplicates)")
