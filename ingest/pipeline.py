@@ -51,6 +51,13 @@ class PageTask:
     known: KnownUrl | None = None
     prefetched: FetchedPage | None = None
 
+    @property
+    def variant_of(self) -> int | None:
+        """The record this URL is another spelling of, if that is all we know of it."""
+        if self.known is not None and self.known.kind == "variant":
+            return self.known.article_id
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class PageResult:
@@ -114,7 +121,12 @@ class Pipeline:
         for source in sources:
             found.append(await discover(source, fetcher=fetcher, store=self.store,
                                         counters=recorder.counters))
-        await self._run_tasks(fetcher, self._tasks(found, recorder.counters), recorder)
+        tasks = self._tasks(found, recorder.counters)
+        for task in tasks:
+            if task.variant_of is not None:
+                recorder.record_variant(task, task.variant_of)
+        fetch = [t for t in tasks if t.variant_of is None]
+        await self._run_tasks(fetcher, fetch, recorder)
 
     async def _until_stopped(self, work: Coroutine[Any, Any, None]) -> bool:
         """Run ``work`` unless the stop event fires first; True when it was interrupted.
@@ -194,6 +206,8 @@ def _changed(known: KnownUrl, link: DiscoveredLink, prefetched: FetchedPage | No
     """Whether a known URL should be fetched again: its source says it was updated."""
     if prefetched is not None:
         return known.kind in ("article", "alias")
+    if known.kind == "variant":
+        return True
     if known.kind == "duplicate" or known.kind == "alias":
         return False
     if known.kind == "skipped" and known.feed_updated is None:

@@ -75,6 +75,11 @@ class Recorder:
         assert result.processed is not None and result.page is not None
         again = self.store.known_url(task.url)
         if again is not None and task.known is None:
+            if again.kind == "variant" and again.article_id is not None:
+                decision = DedupDecision("url", again.article_id, 1.0)
+                self._duplicate(task, result.page, result.processed, decision,
+                                _raw(task, result.page))
+                return "duplicate", "url"
             return "known", again.kind
         if not self.topic.matches(result.processed.article.title, result.processed.article.text):
             self.store.add_skipped(task.url, task.link.source, "off_topic", task.link.updated)
@@ -83,6 +88,17 @@ class Recorder:
                 task.known.kind in ("article", "alias"):
             return self._update(task, task.known.article_id, result.page, result.processed)
         return self._store(task, result.page, result.processed)
+
+    def record_variant(self, task: PageTask, article_id: int) -> None:
+        """Another spelling of a stored page: a ``url`` duplicate, without fetching it."""
+        self.store.add_duplicate(NewDuplicate(
+            url=task.url, source=task.link.source, article_id=article_id, method="url",
+            similarity=1.0, fetched_at=utcnow()))
+        self.counters.add("page", "duplicate")
+        self.fetch_log.append((task.url, task.link.source, "duplicate", "url_variant",
+                               utcnow()))
+        event(log, "page", url=task.url, source=task.link.source, outcome="duplicate",
+              reason="url_variant")
 
     def _failed(self, task: PageTask, error: NewsdedupError) -> tuple[str, str]:
         if error.reason in REMEMBERED and task.known is None:

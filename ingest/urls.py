@@ -77,6 +77,31 @@ def declared_canonical(page_url: str, declared: str | None) -> str:
     return target
 
 
+_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+
+
+def identity_key(url: str) -> str:
+    """The key two spellings of one page share, for lookups only (not a fetchable URL).
+
+    Beyond :func:`canonical_url`: scheme, ``www.``/``m.``/``amp.`` host prefixes,
+    ``amp`` path segments and a trailing slash do not make another page::
+
+        >>> identity_key("https://m.example.com/amp/news/x/")
+        'example.com/news/x'
+        >>> identity_key("http://www.example.com/news/x")
+        'example.com/news/x'
+    """
+    parts = urlsplit(canonical_url(url))
+    host = parts.hostname or ""
+    for prefix in _HOST_PREFIXES:
+        if host.startswith(prefix) and "." in host[len(prefix):]:
+            host = host[len(prefix):]
+            break
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    path = "/".join(s for s in parts.path.split("/") if s.lower() != "amp").rstrip("/")
+    return netloc + (path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 def host_key(url: str) -> str:
     """``host[:port]`` of a URL, lower-case: the unit of politeness and of site learning."""
     return urlsplit(url).netloc.lower()

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from ingest.dedup import Fingerprint
 from ingest.errors import StoreError
 from ingest.models import CleanedArticle, Removal
+from ingest.urls import identity_key
 from store.records import KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
 from store.schema import MIGRATIONS
 
@@ -75,7 +76,8 @@ class Store:
     # -- reads used by the pipeline ------------------------------------------------
 
     def known_url(self, url: str) -> KnownUrl | None:
-        """Where ``url`` already stands, if anywhere (article, duplicate, alias, skipped)."""
+        """Where ``url`` already stands: ``article``, ``duplicate``, ``alias``, ``skipped``,
+        or ``variant`` (another spelling of a stored page: see ``identity_key``)."""
         queries = (
             ("article", "SELECT id, feed_updated FROM articles WHERE url = ?"),
             ("duplicate", "SELECT d.article_id, p.feed_updated FROM duplicates d "
@@ -87,11 +89,14 @@ class Store:
             row = self._one(sql, (url,))
             if row is not None:
                 return KnownUrl(kind, _int_or_none(row[0]), _str_or_none(row[1]))
-        return None
+        row = self._one("SELECT article_id FROM url_keys WHERE key = ?", (identity_key(url),))
+        return KnownUrl("variant", _int_or_none(row[0]), None) if row else None
 
     def article_for_url(self, url: str) -> int | None:
         row = self._one("SELECT id FROM articles WHERE url = ? UNION ALL "
-                        "SELECT article_id FROM url_aliases WHERE url = ? LIMIT 1", (url, url))
+                        "SELECT article_id FROM url_aliases WHERE url = ? UNION ALL "
+                        "SELECT article_id FROM url_keys WHERE key = ? LIMIT 1",
+                        (url, url, identity_key(url)))
         return _int_or_none(row[0]) if row else None
 
     def article_for_hash(self, content_hash: str, language: str | None) -> int | None:
@@ -315,6 +320,8 @@ class Store:
     def _write_aliases(self, article_id: int, urls: set[str], at: str) -> None:
         self.conn.executemany("INSERT OR IGNORE INTO url_aliases VALUES (?,?,?)",
                               ((u, article_id, at) for u in sorted(urls)))
+        self.conn.executemany("INSERT OR IGNORE INTO url_keys VALUES (?,?)",
+                              ((identity_key(u), article_id) for u in sorted(urls)))
 
     def _write_page(self, page: RawPage, *, article_id: int | None = None,
                     duplicate_id: int | None = None) -> None:

@@ -21,8 +21,8 @@ from types import TracebackType
 
 from store.db import Store
 
-_DERIVED = ("duplicates", "signatures", "removals", "url_aliases", "site_paragraphs",
-            "articles")
+_DERIVED = ("duplicates", "signatures", "removals", "url_aliases", "url_keys",
+            "site_paragraphs", "articles")
 
 
 @dataclass(frozen=True, slots=True)

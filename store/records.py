@@ -57,7 +57,8 @@ class NewDuplicate:
 
 @dataclass(frozen=True, slots=True)
 class KnownUrl:
-    """Where a URL already stands: ``article``, ``duplicate``, ``alias`` or ``skipped``."""
+    """Where a URL already stands: ``article``, ``duplicate``, ``alias``, ``skipped`` or
+    ``variant`` (only its identity key is known)."""
 
     kind: str
     article_id: int | None

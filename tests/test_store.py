@@ -134,3 +134,12 @@ def test_a_reader_holding_a_transaction_does_not_block_writes(tmp_path: Path) ->
     assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
     reader.close()
     store.close()
+
+
+def test_www_mobile_and_scheme_variants_are_known(store: Store) -> None:
+    article_id = store.add_article(_new("https://www.a.example/news/x"))
+    for variant in ("http://a.example/news/x/", "https://m.a.example/amp/news/x"):
+        known = store.known_url(variant)
+        assert known is not None and known.article_id == article_id
+        assert store.article_for_url(variant) == article_id
+    assert store.known_url("https://www.a.example/news/y") is None

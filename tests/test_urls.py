@@ -51,3 +51,14 @@ def test_canonicalisation_is_idempotent_and_drops_tracking(path: list[str],
     assert canonical_url(once) == once
     assert "utm_" not in once and "fbclid" not in once and "#" not in once
     assert once.startswith("https://news.example.org/")
+
+
+def test_identity_key_folds_hosts_schemes_amp_and_trailing_slash() -> None:
+    from ingest.urls import identity_key
+
+    variants = ["https://www.example.com/news/x", "http://example.com/news/x/",
+                "https://m.example.com/amp/news/x", "https://amp.example.com/news/x?utm_source=a"]
+    assert {identity_key(v) for v in variants} == {"example.com/news/x"}
+    assert identity_key("https://example.com/news/y") != identity_key(variants[0])
+    assert identity_key("https://www.example.com/x?id=1") != identity_key(
+        "https://www.example.com/x?id=2")
