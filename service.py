@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from ingest import logs
-from ingest.config import Config, SourceSettings, load_config
+from ingest.config import Config, ExtractSettings, SourceSettings, load_config
 from ingest.dedup import NearDuplicateIndex
 from ingest.errors import ConfigError, NewsdedupError
 from ingest.fetch import Fetcher
 from ingest.pipeline import Pipeline, pool_processor
-from ingest.process import clean_page
+from ingest.process import PageJob, clean_job
 from ingest.reprocess import reprocess
 from ingest.workers import WorkerPool
 from store.db import Store
@@ -165,22 +165,32 @@ def _now() -> datetime:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     failures = 0
-    for name in args.files:
-        record: dict[str, Any] = {"file": name}
-        try:
-            cleaned = clean_page(_read_html(Path(name)), args.url)
-        except (NewsdedupError, OSError) as exc:
-            failures += 1
-            record.update(title=None, author=None, published=None, language=None, text="",
-                          error=str(exc))
-        else:
-            record.update(title=cleaned.title, author=cleaned.author,
-                          published=cleaned.published, language=cleaned.language,
-                          text=cleaned.text)
-            if args.explain:
-                record["removed"] = [{"rule": r.rule, "text": r.text} for r in cleaned.removed]
-        print(json.dumps(record, ensure_ascii=False), flush=True)
+    settings = ExtractSettings()
+    with WorkerPool(min(settings.workers or 2, len(args.files)), settings.timeout_seconds) as pool:
+        for name in args.files:
+            failures += _extract_one(pool, name, args)
     return 1 if failures else 0
+
+
+def _extract_one(pool: WorkerPool, name: str, args: argparse.Namespace) -> int:
+    """Print one file's JSON line; returns 1 when it failed."""
+    record: dict[str, Any] = {"file": name}
+    failed = 0
+    try:
+        job = PageJob(url=args.url or Path(name).resolve().as_uri(), body=_read_html(Path(name)))
+        cleaned = pool.call(clean_job, job, url=name)
+    except (NewsdedupError, OSError) as exc:
+        failed = 1
+        record.update(title=None, author=None, published=None, language=None, text="",
+                      error=str(exc))
+    else:
+        record.update(title=cleaned.title, author=cleaned.author,
+                      published=cleaned.published, language=cleaned.language,
+                      text=cleaned.text)
+        if args.explain:
+            record["removed"] = [{"rule": r.rule, "text": r.text} for r in cleaned.removed]
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+    return failed
 
 
 def _read_html(path: Path) -> bytes:

@@ -49,6 +49,11 @@ def clean_page(body: bytes, url: str | None, charset: str | None = None,
     return cleaned
 
 
+def clean_job(job: PageJob) -> CleanedArticle:
+    """:func:`clean_page` for a worker process (``newsdedup extract``)."""
+    return clean_page(job.body, job.url, job.charset, job.template)
+
+
 def process_page(job: PageJob) -> ProcessedPage:
     cleaned = clean_page(job.body, job.url, job.charset, job.template)
     return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, job.dedup))

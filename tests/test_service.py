@@ -188,3 +188,16 @@ def test_extract_prints_one_json_line_per_file_in_order(tmp_path: Path,
     assert set(lines[0]) == {"file", "title", "author", "published", "language", "text"}
     assert lines[0]["language"] == "en" and lines[1]["language"] == "fr"
     assert STORIES["fr3"]["paragraphs"][0] in lines[1]["text"]
+
+
+def test_extract_explain_lists_removed_lines_and_a_bad_file_fails_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "a.html"
+    good.write_text(article_html("en2", site="Tech Daily"), encoding="utf-8")
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><body></body></html>", encoding="utf-8")
+    assert service.main(["extract", "--explain", str(empty), str(good)]) == 1
+    first, second = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert first["file"] == str(empty) and first["error"] and first["text"] == ""
+    assert second["text"] and isinstance(second["removed"], list)
+    assert all(set(r) == {"rule", "text"} and r["rule"] for r in second["removed"])
