@@ -127,6 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     service = Service(config)
+    service.pipeline.honour_backoff = True  # `once` tries every source; the daemon waits
     # One executor thread: cycles share one store connection and one index.
     scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(1)},
                                   job_defaults={"coalesce": True, "max_instances": 1})

@@ -22,11 +22,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from ingest.backoff import is_due
 from ingest.config import Config, SourceSettings
 from ingest.dedup import NearDuplicateIndex
-from ingest.discovery import Discovery, PageFetcher, discover
+from ingest.discovery import Discovery, PageFetcher, SourceVisit
 from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
 from ingest.logs import event
 from ingest.models import DiscoveredLink, FetchedPage, StageCounters
@@ -86,7 +88,9 @@ class Pipeline:
 
     def __init__(self, config: Config, store: Store, index: NearDuplicateIndex, *,
                  fetcher_factory: Callable[[], Any], processor: Processor,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 honour_backoff: bool = False) -> None:
         self.config = config
         self.store = store
         self.index = index
@@ -94,6 +98,8 @@ class Pipeline:
         self._processor = processor
         self._topic = TopicFilter(config.topic.all_of)
         self._stop = stop or threading.Event()
+        self._clock = clock
+        self.honour_backoff = honour_backoff
 
     async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
         """Visit ``sources`` once; failures are counted and logged, never raised."""
@@ -118,9 +124,15 @@ class Pipeline:
 
     async def _crawl(self, fetcher: PageFetcher, sources: Sequence[SourceSettings],
                      found: list[Discovery], recorder: Recorder) -> None:
+        now = self._clock()
         for source in sources:
-            found.append(await discover(source, fetcher=fetcher, store=self.store,
-                                        counters=recorder.counters))
+            state = self.store.source_state(source.name)
+            if self.honour_backoff and state and not is_due(now, state.next_attempt_at):
+                recorder.counters.add("source", "backoff")
+                continue
+            minutes = source.interval_minutes or self.config.schedule.interval_minutes
+            visit = SourceVisit(fetcher, self.store, recorder.counters, now, minutes * 60)
+            found.append(await visit.discover(source))
         tasks = self._tasks(found, recorder.counters)
         for task in tasks:
             if task.variant_of is not None:

@@ -1,0 +1,51 @@
+"""A failing source backs off on its own schedule and is never dropped."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import service
+from loopback import LoopbackServer, status
+from newsweb import STORIES, article_html, rss
+
+from ingest.config import load_config
+
+
+def _config(tmp_path: Path, busy: LoopbackServer, good: LoopbackServer) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f'[store]\npath = "{tmp_path / "n.db"}"\n[fetch]\nper_host_delay_seconds = 0\n'
+        "allow_private_addresses = true\n[schedule]\ninterval_minutes = 10\n"
+        f'[[sources]]\nname = "busy"\nurl = "{busy.url("/feed.xml")}"\n'
+        f'[[sources]]\nname = "good"\nurl = "{good.url("/feed.xml")}"\n')
+    return path
+
+
+def test_retry_after_backs_off_that_source_only(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    with LoopbackServer() as busy, LoopbackServer() as good:
+        busy.add_handler("/feed.xml", status(429, retry_after="3600"))
+        good.add("/a", article_html("en1", site="Good"))
+        good.add("/feed.xml", rss([(STORIES["en1"]["title"], good.url("/a"))]),
+                 content_type="application/rss+xml")
+        config = _config(tmp_path, busy, good)
+        daemon = service.Service(load_config(config))
+        daemon.pipeline.honour_backoff = True
+        try:
+            first = daemon.cycle(daemon.config.sources)
+            second = daemon.cycle(daemon.config.sources)
+        finally:
+            daemon.close()
+        assert busy.count("/feed.xml") == 1, "the backed-off source was asked again"
+        assert good.count("/feed.xml") == 2
+    assert first["counts"]["source.status_429"] == 1
+    assert second["counts"]["source.backoff"] == 1
+    assert service.main(["stats", "--config", str(config)]) == 0
+    failing = json.loads(capsys.readouterr().out)["failing_sources"]
+    assert [f["name"] for f in failing] == ["busy"]
+    retry_at = datetime.fromisoformat(failing[0]["next_attempt_at"])
+    assert retry_at - datetime.now(UTC) > timedelta(minutes=55)
+    assert failing[0]["last_status"] == 429 and "429" in failing[0]["last_error"]
