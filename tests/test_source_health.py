@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 import service
+from ingest.config import load_config
 from loopback import LoopbackServer, status
 from newsweb import STORIES, article_html, rss
-
-from ingest.config import load_config
 
 
 def _config(tmp_path: Path, busy: LoopbackServer, good: LoopbackServer) -> Path:
