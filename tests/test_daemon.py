@@ -110,3 +110,43 @@ def test_sigint_mid_cycle_stops_within_10s_and_next_cycle_finishes(web: NewsWeb,
         urls_stored = [u for (u,) in conn.execute(
             "SELECT url FROM articles UNION ALL SELECT url FROM duplicates")]
     assert len(urls_stored) == len(set(urls_stored)) == 12
+
+
+def test_sigkill_mid_cycle_loses_nothing_and_duplicates_nothing(web: NewsWeb,
+                                                                tmp_path: Path) -> None:
+    site = web.sites["journal"]
+    items = []
+    for i in range(10):
+        def answer(req: LoopbackRequest, i: int = i) -> None:
+            req.sleep(0.6)
+            req.respond(200, article_html("fr4", site=f"Relais {i}",
+                                          extra=f"Mise à jour numéro {i} sur Musk et OpenAI."))
+        site.add_handler(f"/relais/{i}", answer)
+        items.append((f"relais {i}", site.url(f"/relais/{i}")))
+    site.add("/relais.xml", rss(items), content_type="application/rss+xml")
+    db = tmp_path / "news.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\npath = "{db}"\n[fetch]\nper_host_delay_seconds = 0\nconcurrency = 2\n'
+        f'allow_private_addresses = true\n[[sources]]\nname = "relais"\n'
+        f'url = "{site.url("/relais.xml")}"\n')
+    once = [sys.executable, str(ROOT / "service.py"), "once", "--config", str(config)]
+    proc = subprocess.Popen(once, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: _count(db, "articles") + _count(db, "duplicates") >= 2, 60)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM articles a LEFT JOIN signatures s "
+                            "ON s.article_id = a.id WHERE s.article_id IS NULL"
+                            ).fetchone()[0] == 0, "a record without its signature"
+    assert subprocess.run(once, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
+    with sqlite3.connect(db) as conn:
+        stored = [u for (u,) in conn.execute(
+            "SELECT url FROM articles UNION ALL SELECT url FROM duplicates")]
+        pages = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+    assert sorted(stored) == sorted(set(stored)) and len(stored) == 10
+    assert pages == 10
