@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 CONFIG ?= config.toml
 DATA ?= ../shared/data
 
-.PHONY: install run once stats test lint check bench bench-quality bench-dedup clean
+.PHONY: install run once stats test lint check bench bench-quality bench-dedup demo clean
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy ingest store service.py
+	$(VENV)/bin/mypy ingest store report service.py demo/run.py demo/sampleweb.py
 
 check: lint test
 
@@ -43,6 +43,9 @@ bench-dedup: install
 
 bench: install
 	$(PY) bench/throughput.py --data $(DATA)
+
+demo: install
+	$(PY) demo/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,6 +10,9 @@ lives in ``ingest/`` and ``store/``. ``python service.py once`` and the
     newsdedup extract page.html.gz           # JSON line per file, no database
     newsdedup stats                          # counts, failing sources, last cycle
     newsdedup reprocess                      # redo records from stored raw pages
+    newsdedup report -o report.html          # editors' dedup report (--format json|csv)
+    newsdedup review split 17 --note "..."   # not a duplicate: make it a record
+    newsdedup review merge 42 --into 7       # a missed duplicate
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ingest.pipeline import Pipeline, pool_processor
 from ingest.process import PageJob, clean_job
 from ingest.reprocess import reprocess
 from ingest.workers import WorkerPool
+from report.cli import add_report_parsers
 from store.db import Store
 from store.queries import stats
 
@@ -75,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--url", help="the pages' URL (resolves relative links)")
     sub.add_argument("--explain", action="store_true", help="add the removed lines and rules")
     sub.set_defaults(func=cmd_extract)
+    add_report_parsers(commands)
     return parser
 
 
@@ -86,6 +91,7 @@ class Service:
         self.stop = threading.Event()
         self.store = Store.open(config.db_path)
         self.index = NearDuplicateIndex(config.dedup, self.store.fingerprint)
+        self._indexed = (self.store.index_generation(), self.store.max_article_id())
         self.index.load(self.store.band_rows())
         self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds)
         self.pipeline = Pipeline(config, self.store, self.index,
@@ -97,8 +103,21 @@ class Service:
         with self._busy:
             if self.stop.is_set():
                 return {}
+            self._refresh_index()
             summary = asyncio.run(self.pipeline.run_cycle(sources))
+            self._indexed = (self._indexed[0], self.store.max_article_id())
         return dict(json.loads(summary.to_json()))
+
+    def _refresh_index(self) -> None:
+        """Index records other processes made since (a split); reload after a reprocess."""
+        generation, seen = self._indexed
+        if self.store.index_generation() != generation:
+            self.index = NearDuplicateIndex(self.config.dedup, self.store.fingerprint)
+            self.index.load(self.store.band_rows())
+            self.pipeline.index = self.index
+        else:
+            self.index.load(self.store.band_rows(after_id=seen))
+        self._indexed = (self.store.index_generation(), self.store.max_article_id())
 
     def shutdown(self, grace_seconds: float = 8.0) -> None:
         """Stop the running cycle (in-flight pages abandoned), then release everything."""

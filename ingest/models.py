@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 SourceKind = Literal["feed", "sitemap", "page"]
-DedupMethod = Literal["new", "url", "exact", "near"]
+DedupMethod = Literal["new", "url", "exact", "near", "review"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +122,9 @@ class DedupDecision:
 
     ``method`` is ``new`` for a new record, otherwise the tier that matched:
     ``url`` (same canonical URL), ``exact`` (same normalised text) or
-    ``near`` (MinHash LSH, confirmed). ``similarity`` is 1.0 for ``url`` and
-    ``exact``, the estimated Jaccard (or containment) for ``near``.
+    ``near`` (MinHash LSH, confirmed), or ``review`` (an editor merged it).
+    ``similarity`` is 1.0 for ``url`` and ``exact``, the estimated Jaccard (or
+    containment) for ``near`` and ``review``.
     """
 
     method: DedupMethod

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ingest.clean import is_learnable, paragraph_key
 from ingest.config import DedupSettings
 from ingest.decide import decide
-from ingest.dedup import NearDuplicateIndex, fingerprint
+from ingest.dedup import Fingerprint, NearDuplicateIndex, fingerprint
 from ingest.errors import NewsdedupError, StoreError
 from ingest.logs import event
 from ingest.models import CleanedArticle, DedupDecision, FetchedPage, Removal, StageCounters
@@ -28,6 +28,7 @@ from ingest.topic import TopicFilter
 from ingest.urls import canonical_url, declared_canonical, host_key
 from store.db import Store, utcnow
 from store.records import NewArticle, NewDuplicate, RawPage
+from store.reviews import review_exclusions, review_merge_target
 
 if TYPE_CHECKING:
     from ingest.pipeline import PageResult, PageTask
@@ -112,10 +113,7 @@ class Recorder:
         done = self._current_template(host_key(task.url), done)
         canonical = self._canonical(task, page, done)
         fp = done.fingerprint
-        decision = decide(
-            url_match=self.store.article_for_url(canonical),
-            hash_match=self.store.article_for_hash(fp.content_hash, fp.language),
-            near=lambda: self.index.find(fp))
+        decision = self._decide(task.url, canonical, fp)
         raw = _raw(task, page)
         if decision.is_duplicate:
             self._duplicate(task, page, done, decision, raw)
@@ -154,6 +152,18 @@ class Recorder:
             self.index.add(article_id, fp)
             self.counters.add("learn", "records_cleaned")
         event(log, "template_learned", site=site, paragraphs=len(keys))
+
+    def _decide(self, url: str, canonical: str, fp: Fingerprint) -> DedupDecision:
+        """The tiers, after the editors: a merge they made stands, a split pair stays apart."""
+        forced = review_merge_target(self.store, url, canonical)
+        if forced is not None:
+            return DedupDecision("review", forced[0], forced[1])
+        excluded = review_exclusions(self.store, url, canonical)
+        url_match = self.store.article_for_url(canonical)
+        hash_match = self.store.article_for_hash(fp.content_hash, fp.language)
+        return decide(url_match=None if url_match in excluded else url_match,
+                      hash_match=None if hash_match in excluded else hash_match,
+                      near=lambda: self.index.find(fp, exclude=excluded))
 
     def _duplicate(self, task: PageTask, page: FetchedPage, done: ProcessedPage,
                    decision: DedupDecision, raw: RawPage) -> None:

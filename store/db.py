@@ -115,10 +115,20 @@ class Store:
         return Fingerprint(content_hash=row[4], language=row[0], n_shingles=row[1],
                            minhash=row[2], bands=row[3])
 
-    def band_rows(self) -> Iterator[tuple[int, str | None, int, bytes]]:
-        """Every stored signature's LSH bands, for the index's warm start."""
+    def band_rows(self, after_id: int = 0) -> Iterator[tuple[int, str | None, int, bytes]]:
+        """Stored signatures' LSH bands (of records above ``after_id``), for the index."""
         yield from self.conn.execute(
-            "SELECT article_id, language, n_shingles, bands FROM signatures ORDER BY article_id")
+            "SELECT article_id, language, n_shingles, bands FROM signatures "
+            "WHERE article_id > ? ORDER BY article_id", (after_id,))
+
+    def max_article_id(self) -> int:
+        row = self._one("SELECT coalesce(max(id), 0) FROM articles")
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
+    def index_generation(self) -> int:
+        """Bumped by every rebuild (``reprocess``): in-memory indexes must then reload."""
+        row = self._one("PRAGMA user_version")
+        return int(row[0]) if row and isinstance(row[0], int) else 0
 
     def source_state(self, name: str) -> SourceState | None:
         row = self._one("SELECT name, etag, last_modified, consecutive_failures, last_error, "

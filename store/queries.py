@@ -14,7 +14,7 @@ import sqlite3
 from typing import Any
 
 _TABLES = ("articles", "duplicates", "article_versions", "url_aliases", "pages", "removals",
-           "skipped", "sources", "cycles", "fetch_log")
+           "skipped", "sources", "cycles", "fetch_log", "reviews")
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:

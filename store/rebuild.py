@@ -119,3 +119,5 @@ class Rebuild:
                      "(SELECT id FROM articles)")
         conn.execute("UPDATE pages SET duplicate_id = NULL WHERE duplicate_id NOT IN "
                      "(SELECT id FROM duplicates)")
+        generation = self.store.index_generation() + 1
+        conn.execute(f"PRAGMA user_version = {generation:d}")

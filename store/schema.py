@@ -170,3 +170,102 @@ CREATE INDEX articles_site ON articles(site);
 """)
     for article_id, url in db.execute("SELECT id, url FROM articles").fetchall():
         db.execute("UPDATE articles SET site = ? WHERE id = ?", (urlsplit(url).netloc, article_id))
+
+
+@MIGRATIONS(name="0003_reviews")
+def _reviews(db: Database) -> None:
+    """Editors' corrections (``review split`` / ``review merge``), kept forever.
+
+    Ids are not foreign keys: a merge deletes the record it folds away, and
+    the history must outlive it. Statement by statement (not ``executescript``,
+    which would commit early) so the migration stays one transaction.
+    """
+    for statement in _REVIEWS:
+        db.execute(statement)
+
+
+_REVIEWS = (
+    """CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    action TEXT NOT NULL CHECK (action IN ('split', 'merge')),
+    article_id INTEGER NOT NULL,
+    target_id INTEGER NOT NULL,
+    duplicate_id INTEGER,
+    url TEXT NOT NULL,
+    method TEXT,
+    similarity REAL,
+    note TEXT,
+    at TEXT NOT NULL
+)""",
+    "CREATE INDEX reviews_url ON reviews(url)",
+    "CREATE INDEX reviews_article_id ON reviews(article_id)",
+    "CREATE INDEX reviews_target_id ON reviews(target_id)",
+)
+
+
+@MIGRATIONS(name="0004_duplicates_review_method", transactional=False)
+def _review_method(db: Database) -> None:
+    """Allow ``duplicates.method = 'review'`` (an editor's merge).
+
+    SQLite cannot alter a CHECK constraint, so the table is rebuilt (create,
+    copy, drop, rename). ``pages`` references ``duplicates``: dropping the old
+    table with foreign keys on would fail even when every id comes back, and
+    ``PRAGMA foreign_keys`` is ignored inside a transaction, hence
+    ``transactional=False`` and our own transaction. Idempotent: a crash after
+    the commit and before sqlite-utils records the migration only re-checks.
+    """
+    from ingest.errors import StoreError
+
+    create = _table_sql(db, "duplicates")
+    if _REVIEW_CHECK in create:
+        return
+    if _OLD_CHECK not in create:
+        raise StoreError(f"duplicates has an unexpected method constraint: {create}")
+    if db.conn.in_transaction:
+        raise StoreError("0004_duplicates_review_method must run outside a transaction")
+    foreign_keys = bool(db.execute("PRAGMA foreign_keys").fetchone()[0])
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with db.atomic():
+            _rebuild_duplicates(db, create.replace(_OLD_CHECK, _REVIEW_CHECK))
+    finally:
+        if foreign_keys:
+            db.execute("PRAGMA foreign_keys=ON")
+
+
+_OLD_CHECK = "CHECK (method IN ('url', 'exact', 'near'))"
+_REVIEW_CHECK = "CHECK (method IN ('url', 'exact', 'near', 'review'))"
+
+
+def _table_sql(db: Database, name: str) -> str:
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                     (name,)).fetchone()
+    return str(row[0])
+
+
+def _rebuild_duplicates(db: Database, create: str) -> None:
+    indexes = [sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'duplicates' "
+        "AND sql IS NOT NULL")]
+    db.execute(create.replace("CREATE TABLE duplicates", "CREATE TABLE duplicates_new", 1))
+    db.execute("INSERT INTO duplicates_new SELECT * FROM duplicates")
+    db.execute("DROP TABLE duplicates")
+    db.execute("ALTER TABLE duplicates_new RENAME TO duplicates")
+    for sql in indexes:
+        db.execute(sql)
+    if db.execute("PRAGMA foreign_key_check").fetchall():
+        from ingest.errors import StoreError
+
+        raise StoreError("rebuilding duplicates broke a foreign key; rolled back")
+
+
+@MIGRATIONS(name="0005_url_keys")
+def _url_keys(db: Database) -> None:
+    """Identity keys: one page under www./m. hosts, http/https or AMP paths."""
+    from ingest.urls import identity_key
+
+    db.execute("CREATE TABLE url_keys (key TEXT PRIMARY KEY, "
+               "article_id INTEGER NOT NULL REFERENCES articles(id))")
+    rows = db.execute("SELECT url, article_id FROM url_aliases ORDER BY rowid").fetchall()
+    db.conn.executemany("INSERT OR IGNORE INTO url_keys VALUES (?, ?)",
+                        ((identity_key(url), article_id) for url, article_id in rows))

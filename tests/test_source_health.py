@@ -49,3 +49,32 @@ def test_retry_after_backs_off_that_source_only(tmp_path: Path,
     retry_at = datetime.fromisoformat(failing[0]["next_attempt_at"])
     assert retry_at - datetime.now(UTC) > timedelta(minutes=55)
     assert failing[0]["last_status"] == 429 and "429" in failing[0]["last_error"]
+
+
+def test_a_long_lived_service_sees_records_other_processes_stored(tmp_path: Path) -> None:
+    from newsweb import NewsWeb
+
+    with NewsWeb() as web:
+        text = web.config_text(tmp_path / "n.db")
+        head, _, _ = text.partition("\n[[sources]]")
+        by_name = {n: (k, u) for n, k, u in web.sources}
+
+        def config(name: str) -> Path:
+            kind, url = by_name[name]
+            path = tmp_path / f"{name}.toml"
+            path.write_text(f'{head}\n[[sources]]\nname = "{name}"\nkind = "{kind}"\n'
+                            f'url = "{url}"\n')
+            return path
+
+        daemon = service.Service(load_config(config("wire")))  # index loaded: empty store
+        try:
+            assert service.main(["once", "--config", str(config("tech"))]) == 0
+            daemon.cycle(daemon.config.sources)
+        finally:
+            daemon.close()
+        copy = web.page_urls["wire-en1"]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "n.db") as conn:
+        method = conn.execute("SELECT method FROM duplicates WHERE url = ?", (copy,)).fetchone()
+    assert method == ("near",)

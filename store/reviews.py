@@ -1,0 +1,398 @@
+"""Editors' corrections to dedup decisions: split, merge, and what they forbid.
+
+MinHash is right most of the time; an editor who reads both texts is right
+when it is not. A correction is applied to the records at once and kept in
+``reviews`` forever, so the report shows its history and later cycles (and
+``reprocess``) can ask :func:`review_exclusions` which records a page must
+never be folded into again. Each correction is one transaction::
+
+    with Store.open("news.db") as store:
+        split(store, 17, settings=config.dedup, note="a follow-up, not a copy")
+        merge(store, 42, into=7, note="same agency dispatch, rewritten lede")
+        review_exclusions(store, "https://b.example/story")   # frozenset({7})
+
+Impossible requests (unknown ids, a record merged into itself or into one
+that no longer exists) raise :class:`ReviewRefused` and write nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ingest.config import DedupSettings
+from ingest.dedup import Fingerprint, fingerprint
+from ingest.errors import ExtractError, StoreError
+from ingest.minhash import estimate_jaccard
+from ingest.models import CleanedArticle, Paragraph
+from ingest.process import clean_page
+from ingest.urls import declared_canonical, host_key, identity_key
+from store.db import Store, decompress_html, utcnow
+
+
+class ReviewRefused(StoreError):
+    """A review that cannot be applied as asked; nothing was written."""
+
+    reason = "review_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    """What a review did. ``article_id`` is the record split off (split) or
+    folded away (merge); ``target_id`` the record on the other side."""
+
+    review_id: int
+    action: str
+    article_id: int
+    target_id: int
+    duplicate_id: int | None
+    url: str
+    similarity: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Duplicate:
+    id: int
+    url: str
+    article_id: int
+    similarity: float
+    method: str
+    title: str | None
+    text: str | None
+    source: str
+    language: str | None
+    fetched_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    final_url: str
+    charset: str | None
+    html: bytes
+    feed_updated: str | None
+
+
+# -- split ---------------------------------------------------------------------------------
+
+
+def split(store: Store, duplicate_id: int, *, settings: DedupSettings,
+          note: str | None = None) -> ReviewResult:
+    """Make duplicate ``duplicate_id`` a record of its own (it was not a copy).
+
+    Its text and title are the ones stored with the duplicate, or, when it has
+    none, re-extracted from its raw page; it gets a signature (computed with
+    ``settings``, the configured dedup settings), its URL aliases and page.
+    """
+    dup = _duplicate(store, duplicate_id)
+    page = _page(store, duplicate_id)
+    if not dup.text and page is None:
+        raise ReviewRefused(
+            f"duplicate {duplicate_id} is the URL record {dup.article_id} itself was fetched "
+            "at (no text or page of its own): there is nothing to split", url=dup.url)
+    article = _split_content(dup, page)  # extraction: slow, so outside the transaction
+    fp = fingerprint(article.text, article.language, settings)
+    with store._atomic(dup.url):
+        if _duplicate(store, duplicate_id) != dup:
+            raise ReviewRefused(f"duplicate {duplicate_id} changed meanwhile; try again",
+                                url=dup.url)
+        new_id = _insert_article(store, dup, article, fp, page)
+        _move_split_rows(store, dup, new_id, _canonical(dup, page, article))
+        review_id = _record(store, "split", new_id, dup.article_id, dup.id, dup.url,
+                            dup.method, dup.similarity, note)
+    return ReviewResult(review_id, "split", new_id, dup.article_id, dup.id, dup.url,
+                        dup.similarity)
+
+
+def _duplicate(store: Store, duplicate_id: int) -> _Duplicate:
+    row = store.conn.execute(
+        "SELECT id, url, article_id, similarity, method, title, text, source, language, "
+        "fetched_at FROM duplicates WHERE id = ?", (duplicate_id,)).fetchone()
+    if row is None:
+        raise ReviewRefused(f"no duplicate {duplicate_id} (`newsdedup report` lists each "
+                            "duplicate with its id)")
+    return _Duplicate(*row)
+
+
+def _page(store: Store, duplicate_id: int) -> _Page | None:
+    row = store.conn.execute("SELECT final_url, charset, html, feed_updated FROM pages "
+                             "WHERE duplicate_id = ? ORDER BY fetched_at DESC LIMIT 1",
+                             (duplicate_id,)).fetchone()
+    return None if row is None else _Page(row[0], row[1], decompress_html(row[2]), row[3])
+
+
+def _split_content(dup: _Duplicate, page: _Page | None) -> CleanedArticle:
+    """The duplicate's stored text, with the metadata a fresh extraction finds."""
+    extracted = _reextract(dup.url, page)
+    if not dup.text:
+        if extracted is None:
+            raise ReviewRefused(f"duplicate {dup.id} has no stored text and its raw page "
+                                "yields no article", url=dup.url)
+        return extracted
+    paragraphs = tuple(Paragraph(p) for p in dup.text.split("\n\n"))
+    if extracted is None:
+        return CleanedArticle(url=dup.url, title=dup.title, author=None, published=None,
+                              language=dup.language, paragraphs=paragraphs)
+    removed = extracted.removed if extracted.text == dup.text else ()
+    return replace(extracted, title=dup.title or extracted.title, paragraphs=paragraphs,
+                   language=dup.language or extracted.language, removed=removed)
+
+
+def _reextract(url: str, page: _Page | None) -> CleanedArticle | None:
+    if page is None:
+        return None
+    try:
+        return clean_page(page.html, page.final_url or url, page.charset)
+    except ExtractError:
+        return None
+
+
+def _canonical(dup: _Duplicate, page: _Page | None, article: CleanedArticle) -> str:
+    try:
+        return declared_canonical(page.final_url if page else dup.url, article.canonical_url)
+    except ValueError:
+        return dup.url
+
+
+def _insert_article(store: Store, dup: _Duplicate, a: CleanedArticle, fp: Fingerprint,
+                    page: _Page | None) -> int:
+    values: dict[str, object] = {
+        "url": dup.url, "source": dup.source, "title": a.title, "author": a.author,
+        "published": a.published, "language": a.language, "text": a.text,
+        "content_hash": fp.content_hash, "fetched_at": dup.fetched_at,
+        "feed_updated": page.feed_updated if page else None, "sitename": a.sitename,
+        "word_count": len(a.text.split()), "site": host_key(dup.url),
+    }
+    cur = store.conn.execute(
+        f"INSERT INTO articles ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+        tuple(values.values()))
+    article_id = int(cur.lastrowid or 0)
+    store.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
+                       (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
+    store.conn.executemany(
+        "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
+        ((article_id, i, r.rule, r.text) for i, r in enumerate(a.removed)))
+    return article_id
+
+
+def _move_split_rows(store: Store, dup: _Duplicate, new_id: int, canonical: str) -> None:
+    """The page, its URL (and its declared canonical, if nobody owns it) go to the new record.
+
+    An identity key the old record's own URL shares (an AMP or ``www.``
+    spelling of it) stays with the old record: that is the record it names.
+    """
+    conn = store.conn
+    urls = sorted({dup.url, canonical})
+    conn.execute("UPDATE url_aliases SET article_id = ? WHERE url = ?", (new_id, dup.url))
+    conn.executemany("INSERT OR IGNORE INTO url_aliases VALUES (?,?,?)",
+                     ((u, new_id, dup.fetched_at) for u in urls))
+    old_url = conn.execute("SELECT url FROM articles WHERE id = ?", (dup.article_id,)).fetchone()
+    keep = _key(old_url[0]) if old_url else None
+    for key in {_key(u) for u in urls} - {keep, None}:
+        conn.execute("UPDATE url_keys SET article_id = ? WHERE key = ? AND article_id = ?",
+                     (new_id, key, dup.article_id))
+        conn.execute("INSERT OR IGNORE INTO url_keys VALUES (?,?)", (key, new_id))
+    conn.execute("UPDATE pages SET article_id = ?, duplicate_id = NULL WHERE duplicate_id = ?",
+                 (new_id, dup.id))
+    conn.execute("DELETE FROM duplicates WHERE id = ?", (dup.id,))
+
+
+def _key(url: str) -> str | None:
+    try:
+        return identity_key(url)
+    except ValueError:
+        return None
+
+
+# -- merge ---------------------------------------------------------------------------------
+
+
+def merge(store: Store, article_id: int, *, into: int, note: str | None = None) -> ReviewResult:
+    """Fold record ``article_id`` into record ``into`` (a duplicate the tiers missed).
+
+    The record becomes a duplicate (method ``review``, similarity the two
+    signatures' estimated Jaccard); its own duplicates, URL aliases and older
+    versions move to ``into``; its signature, removals and search row go away.
+    """
+    if article_id == into:
+        raise ReviewRefused(f"cannot merge record {article_id} into itself")
+    with store._atomic():
+        _require_record(store, into, "merge target")
+        url, source, title, text, language, fetched_at = _require_record(store, article_id,
+                                                                         "record")
+        similarity = _similarity(store, article_id, into)
+        cur = store.conn.execute(
+            "INSERT INTO duplicates (url, article_id, similarity, method, title, text, source, "
+            "language, fetched_at, decided_at) VALUES (?,?,?,'review',?,?,?,?,?,?)",
+            (url, into, similarity, title, text, source, language, fetched_at, utcnow()))
+        duplicate_id = int(cur.lastrowid or 0)
+        _move_merged_rows(store, article_id, into, duplicate_id)
+        review_id = _record(store, "merge", article_id, into, duplicate_id, url, "review",
+                            similarity, note)
+    return ReviewResult(review_id, "merge", article_id, into, duplicate_id, url, similarity)
+
+
+def _require_record(store: Store, article_id: int, role: str) -> tuple[Any, ...]:
+    row: tuple[Any, ...] | None = store.conn.execute(
+        "SELECT url, source, title, text, language, fetched_at FROM articles WHERE id = ?",
+        (article_id,)).fetchone()
+    if row is not None:
+        return row
+    merged = store.conn.execute(
+        "SELECT target_id, id FROM reviews WHERE action = 'merge' AND article_id = ? "
+        "ORDER BY id DESC LIMIT 1", (article_id,)).fetchone()
+    if merged is not None:
+        raise ReviewRefused(f"{role} {article_id} is no longer a record: review {merged[1]} "
+                            f"merged it into record {merged[0]}")
+    dup = store.conn.execute("SELECT article_id FROM duplicates WHERE id = ?",
+                             (article_id,)).fetchone()
+    hint = (f" ({article_id} is the id of a duplicate of record {dup[0]}: record and "
+            "duplicate ids are separate)" if dup else "")
+    raise ReviewRefused(f"{role} {article_id} does not exist{hint}")
+
+
+def _similarity(store: Store, a: int, b: int) -> float:
+    fa, fb = store.fingerprint(a), store.fingerprint(b)
+    if fa is None or fb is None:
+        return 0.0
+    if fa.content_hash == fb.content_hash:
+        return 1.0
+    if fa.n_shingles <= 0 or fb.n_shingles <= 0:
+        return 0.0
+    return estimate_jaccard(fa.minhash, fb.minhash)
+
+
+def _move_merged_rows(store: Store, article_id: int, into: int, duplicate_id: int) -> None:
+    conn = store.conn
+    conn.execute("UPDATE duplicates SET article_id = ? WHERE article_id = ?", (into, article_id))
+    for table in ("url_aliases", "url_keys", "article_versions"):  # as reprocess does
+        conn.execute(f"UPDATE {table} SET article_id = ? WHERE article_id = ?",
+                     (into, article_id))
+    conn.execute("UPDATE pages SET article_id = NULL, duplicate_id = ? WHERE article_id = ?",
+                 (duplicate_id, article_id))
+    for table in ("removals", "signatures"):
+        conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
+    conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+
+
+# -- shared --------------------------------------------------------------------------------
+
+
+def _record(store: Store, action: str, article_id: int, target_id: int,
+            duplicate_id: int | None, url: str, method: str | None, similarity: float | None,
+            note: str | None) -> int:
+    cur = store.conn.execute(
+        "INSERT INTO reviews (action, article_id, target_id, duplicate_id, url, method, "
+        "similarity, note, at) VALUES (?,?,?,?,?,?,?,?,?)",
+        (action, article_id, target_id, duplicate_id, url, method, similarity,
+         note or None, utcnow()))
+    return int(cur.lastrowid or 0)
+
+
+# -- what later decisions must respect ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    action: str
+    article_id: int
+    target_id: int
+    url: str
+    similarity: float | None
+
+
+def review_exclusions(store: Store, *urls: str) -> frozenset[int]:
+    """Record ids the page at ``urls`` (its URL, and its canonical URL) must never be
+    merged into, because an editor split them apart.
+
+    Both ways: the page split off must not go back into its old record, and
+    a page of the old record must not go into the split-off one. Ids are
+    followed through later merges (a record merged away stands for the one
+    that absorbed it); a split the editor undid by merging the page again is
+    void::
+
+        split(store, 17, settings=settings)      # page B had been folded into record 7
+        review_exclusions(store, "https://b.example/story")   # frozenset({7})
+    """
+    rows = _rows(store)
+    if not rows:
+        return frozenset()
+    resolve = _resolver(store, rows)
+    own = _own(store, urls)
+    found: set[int | None] = set()
+    for row in rows:
+        if row.action != "split" or _undone(row, rows):
+            continue
+        new, old = resolve(row.article_id), resolve(row.target_id)
+        if row.url in urls or (own is not None and new == own):
+            found.add(old)
+        elif own is not None and old == own:
+            found.add(new)
+    return frozenset(i for i in found if i is not None and i != own)
+
+
+def review_merge_target(store: Store, *urls: str) -> tuple[int, float] | None:
+    """``(record id, similarity)`` an editor merged the page at ``urls`` into, if the
+    merge still stands (no later split of that page, the record still exists).
+
+    What a rebuild (``reprocess``) needs to fold the page in again by itself,
+    as a duplicate with method ``review``, whatever the tiers would decide.
+    """
+    rows = _rows(store)
+    mine = [row for row in rows if row.url in urls]
+    if not mine or mine[-1].action != "merge":
+        return None
+    target = _resolver(store, rows)(mine[-1].target_id)
+    return None if target is None else (target, mine[-1].similarity or 0.0)
+
+
+def _rows(store: Store) -> list[_Row]:
+    return [_Row(*row) for row in store.conn.execute(
+        "SELECT id, action, article_id, target_id, url, similarity FROM reviews ORDER BY id")]
+
+
+def _undone(split_row: _Row, rows: list[_Row]) -> bool:
+    return any(r.action == "merge" and r.id > split_row.id and r.url == split_row.url
+               for r in rows)
+
+
+def _own(store: Store, urls: tuple[str, ...]) -> int | None:
+    """The record the page already is or belongs to, by exact URL (not identity key:
+    an AMP copy split from its canonical page shares that page's key)."""
+    for url in urls:
+        row = store.conn.execute("SELECT id FROM articles WHERE url = ? UNION ALL "
+                                 "SELECT article_id FROM url_aliases WHERE url = ? LIMIT 1",
+                                 (url, url)).fetchone()
+        if row is not None:
+            return int(row[0])
+    return None
+
+
+def _resolver(store: Store, rows: list[_Row]) -> Callable[[int], int | None]:
+    """Maps a record id to the record standing for it now (None if it is gone)."""
+    merged = {r.article_id: r.target_id for r in rows if r.action == "merge"}
+    cache: dict[int, int | None] = {}
+
+    def resolve(article_id: int) -> int | None:
+        if article_id not in cache:
+            cache[article_id] = _follow(store, merged, article_id)
+        return cache[article_id]
+
+    return resolve
+
+
+def _follow(store: Store, merged: dict[int, int], article_id: int) -> int | None:
+    current = article_id
+    for _ in range(len(merged) + 1):  # a chain visits each merge at most once
+        if _exists(store, current):
+            return current
+        if current not in merged:
+            return None
+        current = merged[current]
+    return None
+
+
+def _exists(store: Store, article_id: int) -> bool:
+    return store.conn.execute("SELECT 1 FROM articles WHERE id = ?",
+                              (article_id,)).fetchone() is not None
