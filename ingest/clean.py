@@ -1,0 +1,197 @@
+"""Cleaning: the article body, its boilerplate removed, every line exactly once.
+
+trafilatura leaves what publishers put *inside* the article container: share
+bars, photo credits, ads, newsletter calls, "read more" lines, bylines and
+author boxes, disclaimers, cookie text, and sometimes the whole body twice.
+:func:`clean_article` drops those blocks and records each one as a
+:class:`Removal` with the rule that dropped it, so an editor can audit it.
+
+Order of the passes, each pure:
+
+1. ``template``: paragraphs that per-site learning found on many pages.
+2. ``empty``: blocks with no letter or digit.
+3. ``repeat``/``title``: text already present on the page (n-gram containment,
+   see :mod:`ingest.repeats`) and lines that repeat the title.
+4. ``related``: runs of link lines built from one template ("Best X in Boston",
+   "Best X in Denver", ...).
+5. line rules (:mod:`ingest.clean_rules`), with position and known authors:
+   ``share_widget``, ``photo_credit``, ``ad``, ``newsletter``, ``related``,
+   ``navigation``, ``byline``, ``author_bio``, ``disclaimer``, ``cookie``.
+
+Tables and code are judged by the repeat pass only: their lines are data.
+
+A byline's name moves into ``author`` when the article has none. If the rules
+would leave nothing, the line-rule verdicts are undone: losing the article is
+worse than keeping a widget.
+
+Example::
+
+    >>> from ingest.models import ExtractedArticle, Paragraph
+    >>> body = "Le tribunal a examiné la plainte déposée par Elon Musk contre OpenAI."
+    >>> art = ExtractedArticle(url="https://a.example/x", title="T", author=None,
+    ...     published=None, language="fr",
+    ...     paragraphs=(Paragraph(body), Paragraph("Partager sur Facebook"),
+    ...                 Paragraph("Par Marie Dupont")))
+    >>> out = clean_article(art)
+    >>> out.text == body, out.author, [r.rule for r in out.removed]
+    (True, 'Marie Dupont', ['share_widget', 'byline'])
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from ingest.clean_lexicon import words
+from ingest.clean_rules import Line, byline_name, first_rule, looks_like_prose, templated_runs
+from ingest.models import CleanedArticle, ExtractedArticle, Paragraph, Removal
+from ingest.repeats import find_repeats
+
+EDGE_HEAD = 3  # blocks from the start that count as the edge of the body
+EDGE_TAIL = 4  # blocks from the end
+_TEXT_RULES_KINDS = frozenset({"p", "head", "list", "quote"})
+_LEARNABLE_WORDS = 4
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bet\b|\|)\s*")
+
+
+def paragraph_key(text: str) -> str:
+    """Normalised form of a paragraph for per-site template counts.
+
+    Unicode NFKC, casefolded, punctuation dropped, runs of digits replaced by
+    ``#`` (so "12 comments" and "3 comments" count as one template line),
+    words joined by single spaces.
+
+    >>> paragraph_key("  Partagez  l’article : 12 COMMENTAIRES ")
+    'partagez l article # commentaires'
+    """
+    return re.sub(r"\d+", "#", " ".join(words(unicodedata.normalize("NFKC", text))))
+
+
+def is_learnable(text: str) -> bool:
+    """Whether a paragraph may count towards per-site template learning.
+
+    Short lines ("Conclusion", "Read more") recur across a site's articles as
+    headings as well as widgets; they are left to the line rules.
+
+    >>> is_learnable("Read more"), is_learnable("Sign up for our daily newsletter")
+    (False, True)
+    """
+    return len(paragraph_key(text).split()) >= _LEARNABLE_WORDS
+
+
+def clean_article(
+    article: ExtractedArticle,
+    *,
+    template: frozenset[str] = frozenset(),
+    pre_removed: tuple[Removal, ...] = (),
+) -> CleanedArticle:
+    """Drop in-body boilerplate and repeated text; explain every removal."""
+    paragraphs = article.paragraphs
+    verdicts = _base_verdicts(paragraphs, template, article.title)
+    authors = _known_authors(article.author, paragraphs, verdicts, pre_removed)
+    line_verdicts = _line_verdicts(paragraphs, verdicts, authors)
+    if not _keeps_something(paragraphs, verdicts | line_verdicts):
+        line_verdicts = {}
+    verdicts |= line_verdicts
+    if not _keeps_something(paragraphs, verdicts):
+        verdicts = {i: r for i, r in verdicts.items() if r == "empty"}
+    return _result(article, verdicts, pre_removed, authors)
+
+
+def _base_verdicts(
+    paragraphs: Sequence[Paragraph], template: frozenset[str], title: str | None
+) -> dict[int, str]:
+    """Template, empty and repeated blocks: the rules that need no position."""
+    verdicts: dict[int, str] = {}
+    for i, p in enumerate(paragraphs):
+        if not any(c.isalnum() for c in p.text):
+            verdicts[i] = "empty"
+        elif template and paragraph_key(p.text) in template:
+            verdicts[i] = "template"
+    rest = [i for i in range(len(paragraphs)) if i not in verdicts]
+    found = find_repeats([paragraphs[i].text for i in rest],
+                         [paragraphs[i].kind for i in rest], title)
+    verdicts.update({rest[k]: rule for k, rule in found.items()})
+    return verdicts
+
+
+def _known_authors(
+    author: str | None,
+    paragraphs: Sequence[Paragraph],
+    verdicts: dict[int, str],
+    pre_removed: tuple[Removal, ...],
+) -> tuple[str, ...]:
+    """Author names from metadata, then from bylines in the body or in blocks pruned
+    by their markup (an author box), in order."""
+    names = [n for n in _AUTHOR_SPLIT.split(author or "") if n.strip()]
+    candidates = [p.text for i, p in enumerate(paragraphs) if i not in verdicts]
+    candidates += [r.text for r in pre_removed]
+    for text in candidates:
+        name = byline_name(Line(text))
+        if name:
+            names.extend(n for n in _AUTHOR_SPLIT.split(name) if n.strip())
+    unique: dict[str, str] = {}
+    for name in names:
+        unique.setdefault(name.strip().casefold(), name.strip())
+    return tuple(unique.values())
+
+
+def _line_verdicts(
+    paragraphs: Sequence[Paragraph], verdicts: dict[int, str], authors: tuple[str, ...]
+) -> dict[int, str]:
+    rest = [i for i in range(len(paragraphs)) if i not in verdicts]
+    texts = [paragraphs[i].text for i in rest]
+    edges = edge_flags(texts)
+    folded = frozenset(a.casefold() for a in authors)
+    found: dict[int, str] = {rest[k]: "related" for k in templated_runs(texts)
+                             if paragraphs[rest[k]].kind in _TEXT_RULES_KINDS}
+    for i, edge in zip(rest, edges, strict=True):
+        p = paragraphs[i]
+        if p.kind not in _TEXT_RULES_KINDS or i in found:
+            continue
+        rule = first_rule(Line(p.text, p.kind, edge=edge, authors=folded))
+        if rule is not None:
+            found[i] = rule
+    return found
+
+
+def edge_flags(texts: Sequence[str]) -> list[bool]:
+    """Which blocks sit at the edge of the body: widgets, bylines and bios live there.
+
+    The first three and last four blocks, and anything before the first or
+    after the last long prose paragraph.
+
+    >>> prose = "Le juge a rejeté la demande de la société, qui conteste le jugement " * 3
+    >>> edge_flags(["Partager"] + [prose] * 9 + ["Par Marie Dupont"])
+    [True, True, True, False, False, False, False, True, True, True, True]
+    """
+    n = len(texts)
+    prose = [i for i, t in enumerate(texts) if len(t.split()) >= 20 and looks_like_prose(t)]
+    first, last = (prose[0], prose[-1]) if prose else (n, -1)
+    return [i < EDGE_HEAD or i >= n - EDGE_TAIL or i < first or i > last for i in range(n)]
+
+
+def _keeps_something(paragraphs: Sequence[Paragraph], verdicts: dict[int, str]) -> bool:
+    return any(i not in verdicts for i in range(len(paragraphs)))
+
+
+def _result(
+    article: ExtractedArticle,
+    verdicts: dict[int, str],
+    pre_removed: tuple[Removal, ...],
+    authors: tuple[str, ...],
+) -> CleanedArticle:
+    paragraphs = article.paragraphs
+    removed = tuple(Removal(paragraphs[i].text, verdicts[i]) for i in sorted(verdicts))
+    return CleanedArticle(
+        url=article.url,
+        title=article.title,
+        author=article.author or (authors[0] if authors else None),
+        published=article.published,
+        language=article.language,
+        paragraphs=tuple(p for i, p in enumerate(paragraphs) if i not in verdicts),
+        removed=pre_removed + removed,
+        canonical_url=article.canonical_url,
+        sitename=article.sitename,
+    )

@@ -1,0 +1,172 @@
+"""Structural pruning: drop in-article widgets by their class/id names.
+
+Publishers label their widgets (``class="share-buttons"``,
+``id="related-posts"``, ``class="author-box"``) and those labels are a far
+surer cue than the widget's text, which varies by language and site. This
+runs on the parsed page *before* trafilatura, and returns what it removed as
+:class:`Removal` records so cleaning and editors can explain the gap.
+
+Safety first: a label is only trusted on an element that is *small* next to
+the page's text and holds no run of long paragraphs, so a wrapper such as
+``class="article-body has-share-buttons"`` is never taken for a widget.
+
+Example::
+
+    >>> from lxml.html import fromstring
+    >>> tree = fromstring("<html><body><article>" + "<p>Un paragraphe du texte.</p>" * 20
+    ...                   + "<div class='newsletter-signup'>Inscrivez-vous</div>"
+    ...                   + "</article></body></html>")
+    >>> [(r.rule, r.text) for r in prune_tree(tree)]
+    [('newsletter', 'Inscrivez-vous')]
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from ingest.models import Removal
+
+# Each rule: a regex over the element's "class id" string, tokens separated by
+# space, "-", "_" or a camelCase boundary (normalised to "-").
+_SEP = r"(?:^|[\s-])"
+_END = r"(?:$|[\s-])"
+_LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (rule, re.compile(_SEP + f"(?:{body})" + _END))
+    for rule, body in (
+        ("cookie", r"cookies?|cookie-?(?:banner|notice|consent)|consent|gdpr"),
+        ("share_widget", r"share|shares|sharing|social-?(?:share|links|icons|buttons|bar|media)|"
+                         r"sharedaddy|addtoany|a2a-?\w*|sharethis|shareaholic|partage|"
+                         r"share-?(?:bar|buttons|links|tools|icons|box)|social"),
+        ("related", r"related(?:-?\w+)?|read-?more|more-?(?:stories|articles|news)|"
+                    r"recommended|recommendations|also-?read|see-?also|taboola|outbrain|"
+                    r"yarpp|jp-?relatedposts|you-?may-?like|lire-?aussi|a-?lire"),
+        ("newsletter", r"newsletter|newsletters|subscribe|subscription|signup|sign-?up|"
+                       r"optin|opt-?in|mailchimp|mc4wp|paywall|inscription"),
+        ("ad", r"ad|ads|adv|advert|adverts|advertisement|advertising|ad-?(?:slot|unit|"
+               r"container|wrapper|box|banner|block)|adsbygoogle|dfp|gpt-?ad|sponsored|"
+               r"sponsor|promo|promoted|publicite|affiliate|native-?ad"),
+        ("author_bio", r"author-?(?:bio|box|info|card|profile|details|about)|about-?(?:the-?)?"
+                       r"author|authorbox|bio-?box|author-?description"),
+        ("disclaimer", r"disclaimer|disclosure|risk-?warning|legal-?notice"),
+        ("photo_credit", r"(?:photo|image|img|media)-?credits?|credits?"),
+        ("navigation", r"toc|table-?of-?contents|breadcrumbs?|post-?navigation|nav-?links|"
+                       r"pagination|skip-?link|back-?to-?top|jump-?to|sommaire"),
+        ("byline", r"byline|bylines|post-?meta|entry-?meta|article-?meta|reading-?time|"
+                   r"read-?time|posted-?on|dateline"),
+        ("ad", r"cta|call-?to-?action|promo-?box"),
+    )
+)
+_NEVER = frozenset({"html", "body", "article", "main", "header", "h1", "h2", "h3", "h4"})
+_INVISIBLE = ("script", "style", "noscript", "template", etree.Comment)
+_MAX_SHARE = 0.25
+_LINK_RULES = frozenset({"navigation", "related", "share_widget"})
+_SHORT_TEXT = 80
+_LINK_SHARE = 0.3
+_LONG_PARAGRAPH = 150
+
+
+@lru_cache(maxsize=8192)
+def label_rule(label: str) -> str | None:
+    """The rule a class/id string names, or None.
+
+    >>> label_rule("entry-share-buttons"), label_rule("shadow header"), label_rule("RelatedPosts")
+    ('share_widget', None, 'related')
+    """
+    norm = _normalise_label(label)
+    for rule, pattern in _LABELS:
+        if pattern.search(norm):
+            return rule
+    return None
+
+
+def _normalise_label(label: str) -> str:
+    label = re.sub(r"([a-z])([A-Z])", r"\1-\2", label)
+    return re.sub(r"[_\s]+", lambda m: " " if m.group().isspace() else "-", label).lower()
+
+
+def prune_tree(tree: HtmlElement) -> tuple[Removal, ...]:
+    """Remove labelled widgets from ``tree`` in place; return what went, in page order.
+
+    Scripts, styles and templates go first (unrecorded: they are not text, and
+    trafilatura drops them anyway), so sizes and removal texts are visible text.
+    """
+    etree.strip_elements(tree, *_INVISIBLE, with_tail=False)
+    total = _text_length(tree)
+    removals: list[Removal] = []
+    for element in list(tree.iter()):
+        rule = _element_rule(element, total)
+        if rule is None or _detached(element, tree):
+            continue
+        text = " ".join(element.text_content().split())
+        _drop(element)
+        if text:
+            removals.append(Removal(text, rule))
+    return tuple(removals)
+
+
+def _element_rule(element: HtmlElement, total: int) -> str | None:
+    if not isinstance(element.tag, str) or element.tag in _NEVER:
+        return None
+    label = f"{element.get('class', '')} {element.get('id', '')}".strip()
+    if not label:
+        return None
+    rule = label_rule(label)
+    if rule is None or not _small(element, total):
+        return None
+    if rule in _LINK_RULES and not _link_like(element):
+        return None
+    return rule
+
+
+def _small(element: HtmlElement, total: int) -> bool:
+    """A widget is a small part of the page and holds no run of long paragraphs."""
+    length = _text_length(element)
+    if length > max(_MAX_SHARE * total, 300):
+        return False
+    long_paragraphs = sum(
+        len(p.text_content()) >= _LONG_PARAGRAPH for p in element.iter("p")
+    )
+    return long_paragraphs < 2
+
+
+def _link_like(element: HtmlElement) -> bool:
+    """Short, or mostly link text: what menus, "related" boxes and share bars are made of.
+
+    A tagged section of prose (``class="toc-para"`` on a body section) is not.
+    """
+    length = _text_length(element)
+    if length < _SHORT_TEXT:
+        return True
+    linked = sum(_text_length(a) for a in element.iter("a"))
+    return linked >= _LINK_SHARE * length
+
+
+def _text_length(element: HtmlElement) -> int:
+    return len(" ".join(element.text_content().split()))
+
+
+def _detached(element: HtmlElement, tree: HtmlElement) -> bool:
+    """True when an ancestor was already removed (iteration used a snapshot)."""
+    node = element
+    while node is not None and node is not tree:
+        node = node.getparent()
+    return node is None
+
+
+def _drop(element: HtmlElement) -> None:
+    """Remove the element but keep its tail text, which belongs to the parent."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    previous = element.getprevious()
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)

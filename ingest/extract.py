@@ -1,0 +1,369 @@
+"""Extraction: one HTML page in, one :class:`ExtractedArticle` out.
+
+trafilatura finds the article container and drops navigation, footers and
+sidebars; this module adds what it does not do for us:
+
+* decoding bytes the way browsers do (BOM, HTTP header, ``<meta>``, sniffing),
+  so a mislabelled page still reads as text instead of raising;
+* structural pruning *before* trafilatura (share bars, "related" boxes,
+  newsletter forms, author boxes inside the article: see
+  :mod:`ingest.clean_structure`), recorded as :class:`Removal` so the
+  cleaning stage and editors can see what went;
+* the body as typed blocks (``Paragraph(text, kind)``) read from
+  trafilatura's XML tree, so later stages can judge lines, not one string;
+* page-level metadata trafilatura does not return: canonical URL and a
+  language read from ``<html lang>``/``og:locale`` or guessed from
+  stopwords.
+
+Pure and offline: no network, no timeouts (the extraction worker applies the
+deadline). Example::
+
+    >>> art = extract_article("<html lang='fr'><body><article><p>" + "Texte. " * 40
+    ...                       + "</p></article></body></html>", "https://a.example/x")
+    >>> art.language, art.paragraphs[0].kind
+    ('fr', 'p')
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from copy import deepcopy
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from charset_normalizer import from_bytes
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
+
+from ingest.clean_lexicon import guess_language
+from ingest.clean_structure import prune_tree
+from ingest.errors import ExtractError
+from ingest.models import ExtractedArticle, Paragraph, Removal
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE
+)
+# WHATWG: labels browsers read as a superset encoding.
+_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+            "us-ascii": "cp1252", "ascii": "cp1252", "iso8859-1": "cp1252"}
+_KIND = {"p": "p", "head": "head", "quote": "quote", "blockquote": "quote", "code": "code",
+         "pre": "code", "list": "list", "ul": "list", "ol": "list", "dl": "list",
+         "table": "table", **{f"h{i}": "head" for i in range(1, 7)}}
+_CONTAINERS = frozenset({"div", "section", "article", "main", "header", "footer",
+                         "aside", "center", "form", "fieldset", "details", "li", "item"})
+_ITEMS = frozenset({"item", "li", "dt", "dd"})
+_SKIP = frozenset({"graphic", "img", "figure", "script", "style", "noscript", "svg", "button",
+                   "input", "select", "iframe"})
+
+
+def decode_html(body: bytes, charset: str | None = None) -> str:
+    """Decode a page body to text without ever raising on bad bytes.
+
+    Order, as browsers do it: a byte-order mark, then the HTTP header
+    ``charset`` if Python knows it and the bytes decode under it, then a
+    ``<meta charset>``/``http-equiv`` in the first 4 KB, then UTF-8, then
+    a declared charset that fails on a few stray bytes only (they become
+    U+FFFD), then charset_normalizer's guess, and finally UTF-8 with
+    replacement characters. ``iso-8859-1`` is read as cp1252, as browsers do.
+
+    >>> decode_html("café".encode("cp1252"), "iso-8859-1")
+    'café'
+    >>> decode_html(b"\\xff\\xfeh\\x00i\\x00")
+    'hi'
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(encoding, errors="replace")
+    declared = (charset, _meta_charset(body), "utf-8")
+    for candidate in declared:
+        text = _strict_decode(body, candidate)
+        if text is not None:
+            return text
+    return _lenient_decode(body, declared) or _sniffed_decode(body)
+
+
+def _codec(label: str | None) -> str | None:
+    """Python codec name for a charset label, or None if unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = _ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _strict_decode(body: bytes, label: str | None) -> str | None:
+    codec = _codec(label)
+    if codec is None:
+        return None
+    try:
+        return body.decode(codec)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _lenient_decode(body: bytes, labels: tuple[str | None, ...]) -> str | None:
+    """The first declared charset under which at most 1 byte in 200 is invalid."""
+    for label in labels:
+        codec = _codec(label)
+        if codec is None:
+            continue
+        text = body.decode(codec, errors="replace")
+        if text.count("\ufffd") <= len(body) / 200:
+            return text
+    return None
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", errors="ignore") if match else None
+
+
+def _sniffed_decode(body: bytes) -> str:
+    best = from_bytes(body[:200_000]).best()
+    codec = _codec(best.encoding) if best is not None else None
+    return body.decode(codec or "utf-8", errors="replace")
+
+
+def extract_article(html: str | bytes, url: str | None = None) -> ExtractedArticle:
+    """Extract the article of one page; raise :class:`ExtractError` if there is none.
+
+    See :func:`extract_with_removals`, which also returns what structural
+    pruning removed.
+    """
+    return extract_with_removals(html, url)[0]
+
+
+def extract_with_removals(
+    html: str | bytes, url: str | None = None
+) -> tuple[ExtractedArticle, tuple[Removal, ...]]:
+    """Extract the article and the blocks pruned from it by their markup.
+
+    Metadata is read from the untouched page (a removed author box may be the
+    only place with the author's name); the body from the pruned page.
+
+    >>> page = ("<html><body><article>" + "<p>Ceci est une phrase du texte.</p>" * 9
+    ...         + "<div class='share-buttons'>Partager</div></article></body></html>")
+    >>> art, removed = extract_with_removals(page, "https://a.example/a")
+    >>> removed[0].rule, len(art.paragraphs)
+    ('share_widget', 9)
+    """
+    text = decode_html(html) if isinstance(html, bytes) else html
+    tree = _parse(text, url)
+    meta = _metadata(tree, url)
+    pruned = _copy(tree)
+    removals = prune_tree(pruned)
+    paragraphs = tuple(_paragraphs(_body(pruned, url)))
+    if not any(p.text.strip() for p in paragraphs):
+        raise ExtractError("no article text found", url=url)
+    return _article(url, tree, meta, paragraphs), removals
+
+
+def _parse(text: str, url: str | None) -> HtmlElement:
+    try:
+        tree = load_html(text)
+    except (ValueError, etree.LxmlError) as exc:
+        raise ExtractError(f"unparsable HTML: {exc}", url=url) from exc
+    if tree is None:
+        raise ExtractError("empty or unparsable HTML", url=url)
+    return tree
+
+
+def _copy(tree: HtmlElement) -> HtmlElement:
+    return deepcopy(tree)
+
+
+def _metadata(tree: HtmlElement, url: str | None) -> Document:
+    try:
+        return extract_metadata(_copy(tree), url, None, False, None)
+    # trafilatura's metadata code raises assorted built-in errors on odd pages.
+    except Exception as exc:
+        raise ExtractError(f"metadata extraction failed: {exc!r}", url=url) from exc
+
+
+def _body(tree: HtmlElement, url: str | None) -> etree._Element:
+    try:
+        doc = trafilatura.bare_extraction(
+            tree, url=url, include_comments=False, include_tables=True,
+            with_metadata=False, deduplicate=False,
+        )
+    # trafilatura's extraction code raises assorted built-in errors on odd pages.
+    except Exception as exc:
+        raise ExtractError(f"trafilatura failed: {exc!r}", url=url) from exc
+    if not isinstance(doc, Document) or doc.body is None:
+        raise ExtractError("no article text found", url=url)
+    return doc.body
+
+
+def _paragraphs(body: etree._Element) -> Iterator[Paragraph]:
+    """Typed blocks from trafilatura's body, in page order.
+
+    trafilatura's own output uses its XML tags (p, head, list/item, quote,
+    table/row/cell, code, lb); its fallback extractors may return plain HTML
+    (div, h2, ul/li, blockquote, pre, br), so both vocabularies are read.
+    Unknown containers are walked into; loose text in them becomes a ``p``.
+    """
+    yield from _blocks(_squash(body.text or ""), "p")
+    for child in body:
+        yield from _block(child)
+        yield from _blocks(_squash(child.tail or ""), "p")
+
+
+def _block(element: etree._Element) -> Iterator[Paragraph]:
+    tag = _tag(element)
+    kind = _KIND.get(tag)
+    if kind == "list":
+        yield from _list_items(element)
+    elif kind == "table":
+        yield from _table_rows(element)
+    elif kind == "code":
+        yield from _blocks("".join(element.itertext()).strip("\n"), "code")
+    elif kind == "quote" and _has_blocks(element):
+        yield from (Paragraph(p.text, "quote") for p in _paragraphs(element))
+    elif kind is not None:
+        yield from _lines(element, kind)
+    elif tag not in _SKIP and _has_blocks(element):
+        yield from _paragraphs(element)
+    elif tag not in _SKIP:
+        yield from _lines(element, "p")
+
+
+def _tag(element: etree._Element) -> str:
+    return element.tag.lower() if isinstance(element.tag, str) else ""
+
+
+def _has_blocks(element: etree._Element) -> bool:
+    return any(_tag(e) in _KIND or _tag(e) in _CONTAINERS for e in element.iterdescendants())
+
+
+def _list_items(element: etree._Element) -> Iterator[Paragraph]:
+    """One block per item; an item holding lists or paragraphs is walked into."""
+    for item in element:
+        if _tag(item) not in _ITEMS:
+            yield from _block(item)
+        elif _has_blocks(item):
+            for p in _paragraphs(item):
+                yield Paragraph(p.text, "list") if p.kind == "p" else p
+        else:
+            yield from _lines(item, "list")
+
+
+def _table_rows(element: etree._Element) -> Iterator[Paragraph]:
+    for row in element.iter("row", "tr"):
+        cells = [_squash("".join(cell.itertext())) for cell in row.iter("cell", "td", "th")]
+        yield from _blocks(" | ".join(c for c in cells if c), "table")
+
+
+def _lines(element: etree._Element, kind: str) -> Iterator[Paragraph]:
+    """Split a block at its ``<lb/>``: each visual line is judged on its own."""
+    parts = [""]
+    _collect(element, parts, top=True)
+    for part in parts:
+        yield from _blocks(_squash(part), kind)
+
+
+def _collect(element: etree._Element, parts: list[str], *, top: bool = False) -> None:
+    if _tag(element) in ("lb", "br"):
+        parts.append("")
+    else:
+        parts[-1] += element.text or ""
+        for child in element:
+            _collect(child, parts)
+    if not top:
+        parts[-1] += element.tail or ""
+
+
+def _blocks(text: str, kind: str) -> Iterator[Paragraph]:
+    if text.strip():
+        yield Paragraph(text, kind)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _article(
+    url: str | None, tree: HtmlElement, meta: Document, paragraphs: tuple[Paragraph, ...]
+) -> ExtractedArticle:
+    page_url = url or meta.url or ""
+    sitename = _clean(meta.sitename)
+    return ExtractedArticle(
+        url=page_url,
+        title=_strip_site_suffix(_clean(meta.title), sitename),
+        author=_clean(meta.author),
+        published=_clean(meta.date),
+        language=page_language(tree) or guess_language(" ".join(p.text for p in paragraphs)),
+        paragraphs=paragraphs,
+        canonical_url=canonical_url(tree, url),
+        sitename=sitename,
+    )
+
+
+def _clean(value: str | None) -> str | None:
+    value = _squash(value) if value else None
+    return value or None
+
+
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ")
+
+
+def _strip_site_suffix(title: str | None, sitename: str | None) -> str | None:
+    """Drop a trailing ``| Site`` from a title when it names the site.
+
+    >>> _strip_site_suffix("Musk sues OpenAI | The Paper", "The Paper")
+    'Musk sues OpenAI'
+    """
+    if not title or not sitename:
+        return title
+    for sep in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head and tail.casefold() == sitename.casefold():
+            return head.strip()
+    return title
+
+
+def page_language(tree: HtmlElement) -> str | None:
+    """Two-letter language from ``<html lang>`` or ``og:locale``, if declared.
+
+    >>> from lxml.html import fromstring
+    >>> page_language(fromstring("<html lang='fr-FR'><body><p>x</p></body></html>"))
+    'fr'
+    """
+    candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
+    candidates += tree.xpath("//meta[@property='og:locale']/@content")
+    candidates += tree.xpath("//meta[@http-equiv='content-language']/@content")
+    for value in candidates:
+        code = re.split(r"[-_]", str(value).strip().lower())[0]
+        if re.fullmatch(r"[a-z]{2,3}", code):
+            return code
+    return None
+
+
+def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
+    """Absolute ``<link rel=canonical>`` (else ``og:url``), resolved against ``url``.
+
+    >>> from lxml.html import fromstring
+    >>> canonical_url(fromstring('<html><head><link rel="canonical" href="/a?b=1">'
+    ...               '</head><body><p>x</p></body></html>'), "https://n.example/z")
+    'https://n.example/a?b=1'
+    """
+    found = tree.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]"
+                       "/@href")
+    found += tree.xpath("//meta[@property='og:url']/@content")
+    for value in found:
+        absolute = urljoin(url or "", str(value).strip())
+        if urlsplit(absolute).scheme in ("http", "https") and urlsplit(absolute).netloc:
+            return absolute
+    return None

@@ -1,0 +1,117 @@
+"""Tests for ingest.repeats: text repeated within one page."""
+
+from __future__ import annotations
+
+from ingest.repeats import find_repeats, longest_run, shingle_list
+
+BODY_FR = [
+    "Le premier jour du mandat, Elon Musk était présent à la Maison Blanche lorsqu'il a appris "
+    "que son adversaire tiendrait une conférence de presse avec le président.",
+    "Musk allume la télévision et voit le patron d'OpenAI, rayonnant aux côtés du président, "
+    "promouvoir un investissement de 500 milliards de dollars.",
+    "Point commun depuis la première rencontre",
+    "Selon des sources du journal, bien que Musk ait accompagné le président pendant des mois "
+    "de campagne, il a été surpris par cette annonce.",
+]
+BODY_EN = [
+    "The lawsuit, filed in federal court in San Francisco, accuses the company of abandoning "
+    "its founding mission in favour of profit and of misleading its early donors.",
+    "Lawyers for the company called the claims baseless and said they would ask the judge to "
+    "dismiss the case before it reaches a jury next spring.",
+    "What happens next",
+    "A hearing is scheduled for March, when both sides will present arguments on the motion "
+    "to dismiss and on the request for a preliminary injunction.",
+]
+
+
+def flat(lines: list[str]) -> str:
+    return " ".join(lines)
+
+
+def test_flattened_copy_after_the_body_goes() -> None:
+    assert find_repeats([*BODY_FR, "Avertissement : contenu de tiers.", flat(BODY_FR)]) == {
+        5: "repeat"}
+
+
+def test_flattened_copy_before_the_body_goes_structure_kept() -> None:
+    assert find_repeats([flat(BODY_EN), *BODY_EN]) == {0: "repeat"}
+
+
+def test_second_structured_copy_goes_including_its_heading() -> None:
+    texts = BODY_EN + BODY_EN
+    assert find_repeats(texts, ["p", "p", "head", "p"] * 2) == {
+        4: "repeat", 5: "repeat", 6: "repeat", 7: "repeat"}
+
+
+def test_copy_cut_at_other_boundaries_is_found() -> None:
+    # The second copy re-splits the text: each block straddles two originals.
+    words = flat(BODY_EN).split()
+    half = len(words) // 2
+    recut = [" ".join(words[:half]), " ".join(words[half:])]
+    assert set(find_repeats(BODY_EN + recut)) == {4, 5}
+
+
+def test_truncated_teaser_is_a_repeat() -> None:
+    teaser = BODY_EN[0][:120].rsplit(" ", 1)[0] + "…"
+    assert find_repeats([*BODY_EN, teaser]) == {4: "repeat"}
+    # Before the body, the fuller paragraph that follows replaces it.
+    assert find_repeats([teaser, *BODY_EN]) == {0: "repeat"}
+
+
+def test_variants_differing_in_the_middle_both_stay() -> None:
+    base = ("Receive 20% off your purchase of three to five qualifying products to create a "
+            "custom set, valid from January 16 in the {} until stocks last, excluding taxes.")
+    texts = [base.format(c) for c in ("United States", "United Kingdom", "European Union")]
+    assert find_repeats(texts) == {}
+
+
+def test_variants_differing_at_the_start_both_stay() -> None:
+    base = ("The {} Annual Summit is the must-attend event for senior leaders looking to "
+            "strengthen resilience, reduce risk and align security with the business.")
+    assert find_repeats([base.format("2nd"), base.format("7th")]) == {}
+
+
+def test_short_structural_repeats_stay() -> None:
+    texts = ["Meal 1", "Eat every 2–3 hours", "Oatmeal with berries and nuts",
+             "Meal 2", "Eat every 2–3 hours", "Chicken salad with beans and feta"]
+    assert find_repeats(texts) == {}
+
+
+def test_long_repeated_run_of_short_lines_goes() -> None:
+    menu = ["Home", "Latest News", "World", "Politics", "Business", "Science", "Sport",
+            "Culture", "Opinion", "Weather", "Podcasts", "Video", "Photos", "Education",
+            "Health", "Travel", "Cities", "Lifestyle", "Technology", "Markets", "Books",
+            "Music", "Film", "Television", "Games", "Food", "Style", "Cars", "Jobs",
+            "Property", "Obituaries", "Puzzles", "Crosswords", "Newsletters", "Events",
+            "Archive", "About Us", "Contact", "Careers", "Advertise"]
+    texts = [*menu, BODY_EN[0], *menu, BODY_EN[1]]
+    dropped = find_repeats(texts)
+    assert set(dropped) == set(range(len(menu) + 1, 2 * len(menu) + 1))
+
+
+def test_title_line_in_body_goes() -> None:
+    title = "Musk accuses OpenAI of betraying its mission"
+    assert find_repeats([title, *BODY_EN], title=title) == {0: "title"}
+    assert find_repeats([title, *BODY_EN], title=title + " | The Paper") == {0: "title"}
+
+
+def test_title_words_inside_a_paragraph_do_not_count() -> None:
+    title = "What happens next"
+    assert find_repeats(BODY_EN, title="Musk and OpenAI in court") == {}
+    assert find_repeats([*BODY_EN[:2], BODY_EN[3]], title=title) == {}
+
+
+def test_distinct_text_has_no_repeats() -> None:
+    assert find_repeats(BODY_FR + BODY_EN) == {}
+
+
+def test_repeated_code_listing_goes() -> None:
+    code = "def f(x):\n    return x + 1\n\nprint(f(41))\n# prints the answer to everything"
+    assert find_repeats([BODY_EN[0], code, BODY_EN[1], code],
+                        ["p", "code", "p", "code"]) == {3: "repeat"}
+
+
+def test_helpers() -> None:
+    assert shingle_list(["a", "b"]) == [("a", "b")]
+    assert shingle_list([]) == []
+    assert longest_run([], set()) == 0.0
