@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 CONFIG ?= config.toml
 DATA ?= ../shared/data
 
-.PHONY: install run once stats test lint check bench bench-quality bench-dedup demo clean
+.PHONY: install run once stats test lint check bench bench-quality bench-dedup demo soak check-feeds clean
 
 install: $(STAMP)
 
@@ -43,6 +43,12 @@ bench-dedup: install
 
 bench: install
 	$(PY) bench/throughput.py --data $(DATA)
+
+soak: install
+	$(PY) bench/soak.py
+
+check-feeds: install
+	$(PY) bench/check_feeds.py --data $(DATA)
 
 demo: install
 	$(PY) demo/run.py

@@ -25,6 +25,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from ingest.config import Config, ExtractSettings, SourceSettings, load_config
 from ingest.dedup import NearDuplicateIndex
 from ingest.errors import ConfigError, NewsdedupError
 from ingest.fetch import Fetcher
+from ingest.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics, sqlite_totals
 from ingest.pipeline import Pipeline, pool_processor
 from ingest.process import PageJob, clean_job
 from ingest.reprocess import reprocess
@@ -62,9 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsdedup", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
-    parser.add_argument("--log-level", default="INFO",
-                        choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    _log_options(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, func, text in (("run", cmd_run, "run the daemon"),
                              ("once", cmd_once, "run one crawl cycle and exit"),
@@ -80,14 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--explain", action="store_true", help="add the removed lines and rules")
     sub.set_defaults(func=cmd_extract)
     add_report_parsers(commands)
+    for sub in commands.choices.values():  # `run --log-format json` works too
+        _log_options(sub, default=argparse.SUPPRESS)
     return parser
+
+
+def _log_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    parser.add_argument("--log-format", choices=("text", "json"),
+                        default="text" if default is None else default)
+    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        default="INFO" if default is None else default)
 
 
 class Service:
     """The wired parts for ``once`` and ``run``: one store, index and worker pool."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, metrics: Metrics | None = None) -> None:
         self.config = config
+        self.metrics = metrics
         self.stop = threading.Event()
         self.store = Store.open(config.db_path)
         self.index = NearDuplicateIndex(config.dedup, self.store.fingerprint)
@@ -104,8 +114,17 @@ class Service:
             if self.stop.is_set():
                 return {}
             self._refresh_index()
-            summary = asyncio.run(self.pipeline.run_cycle(sources))
+            try:
+                summary = asyncio.run(self.pipeline.run_cycle(sources))
+            except Exception as exc:
+                if self.metrics is not None:
+                    self.metrics.observe_crash(finished_at=time.time(),
+                                               error=f"{type(exc).__name__}: {exc}")
+                raise
             self._indexed = (self._indexed[0], self.store.max_article_id())
+        if self.metrics is not None:
+            self.metrics.observe_cycle(summary, ok=cycle_ok(summary, len(sources)),
+                                       finished_at=time.time())
         return dict(json.loads(summary.to_json()))
 
     def _refresh_index(self) -> None:
@@ -145,7 +164,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     config = load_config(args.config)
-    service = Service(config)
+    metrics = Metrics(totals=sqlite_totals(config.db_path))
+    server = _metrics_server(config, metrics)
+    service = Service(config, metrics)
     service.pipeline.honour_backoff = True  # `once` tries every source; the daemon waits
     # One executor thread: cycles share one store connection and one index.
     scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(1)},
@@ -167,9 +188,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         scheduler.start()
     finally:
+        if server is not None:
+            server.close()
         service.shutdown()
         logs.event(log, "daemon_stop")
     return 0
+
+
+def _metrics_server(config: Config, metrics: Metrics) -> MetricsServer | None:
+    """``/metrics`` and ``/healthz`` on 127.0.0.1 when ``[metrics] port`` is set.
+
+    Healthy while some cycle succeeded within two of the longest source
+    intervals plus 10 minutes (a cycle's own time and jitter).
+    """
+    if not config.metrics.port:
+        return None
+    longest = max((s.interval_minutes or config.schedule.interval_minutes
+                   for s in config.sources), default=config.schedule.interval_minutes)
+    server = serve_metrics(metrics, config.metrics.port,
+                           health_max_age_seconds=2 * 60 * longest + 600)
+    logs.event(log, "metrics_listening", url=server.url)
+    return server
 
 
 def _job(service: Service, source: SourceSettings) -> None:

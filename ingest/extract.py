@@ -69,7 +69,8 @@ _SKIP = frozenset({"graphic", "img", "figure", "script", "style", "noscript", "s
 def decode_html(body: bytes, charset: str | None = None) -> str:
     """Decode a page body to text without ever raising on bad bytes.
 
-    Order, as browsers do it: a byte-order mark, then the HTTP header
+    Order, as browsers do it: a byte-order mark, then valid multi-byte
+    UTF-8 (mislabelled UTF-8 is common), then the HTTP header
     ``charset`` if Python knows it and the bytes decode under it, then a
     ``<meta charset>``/``http-equiv`` in the first 4 KB, then UTF-8, then
     a declared charset that fails on a few stray bytes only (they become
@@ -84,6 +85,13 @@ def decode_html(body: bytes, charset: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return body[len(bom):].decode(encoding, errors="replace")
+    if not body.isascii():
+        # Valid multi-byte UTF-8 is UTF-8 whatever the label says: single-byte
+        # text virtually never forms such sequences, and mislabelled UTF-8
+        # ("charset=iso-8859-1" on a UTF-8 CMS) is common.
+        text = _strict_decode(body, "utf-8")
+        if text is not None:
+            return text
     declared = (charset, _meta_charset(body), "utf-8")
     for candidate in declared:
         text = _strict_decode(body, candidate)

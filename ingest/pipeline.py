@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.backoff import is_due
@@ -42,6 +42,10 @@ from store.records import KnownUrl
 log = logging.getLogger("newsdedup.pipeline")
 
 Processor = Callable[[PageJob], Awaitable[ProcessedPage]]
+
+
+# Remembered failures that may heal by themselves, and when to look again.
+RETRY_AFTER = {"no_article": timedelta(hours=6)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,7 @@ class Pipeline:
         self._processor = processor
         self._topic = TopicFilter(config.topic.all_of)
         self._stop = stop or threading.Event()
-        self._clock = clock
+        self.clock = clock
         self.honour_backoff = honour_backoff
 
     async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
@@ -124,7 +128,7 @@ class Pipeline:
 
     async def _crawl(self, fetcher: PageFetcher, sources: Sequence[SourceSettings],
                      found: list[Discovery], recorder: Recorder) -> None:
-        now = self._clock()
+        now = self.clock()
         for source in sources:
             state = self.store.source_state(source.name)
             if self.honour_backoff and state and not is_due(now, state.next_attempt_at):
@@ -179,7 +183,7 @@ class Pipeline:
             return None
         seen.add(url)
         known = self.store.known_url(url)
-        if known is not None and not _changed(known, link, prefetched):
+        if known is not None and not _changed(known, link, prefetched, self.clock()):
             counters.add("discover", "known")
             return None
         return PageTask(link, url, known, prefetched)
@@ -214,8 +218,15 @@ class Pipeline:
             return PageResult(task, page, error=exc)
 
 
-def _changed(known: KnownUrl, link: DiscoveredLink, prefetched: FetchedPage | None) -> bool:
-    """Whether a known URL should be fetched again: its source says it was updated."""
+def _changed(known: KnownUrl, link: DiscoveredLink, prefetched: FetchedPage | None,
+             now: datetime) -> bool:
+    """Whether a known URL should be fetched again: its source says it was updated,
+    or it gave no article long enough ago to try again (a page may be empty while
+    its publisher fills it)."""
+    if known.kind == "skipped" and known.reason in RETRY_AFTER and known.at:
+        with contextlib.suppress(ValueError):
+            if now - datetime.fromisoformat(known.at) >= RETRY_AFTER[known.reason]:
+                return True
     if prefetched is not None:
         return known.kind in ("article", "alias")
     if known.kind == "variant":

@@ -102,7 +102,7 @@ class Recorder:
               reason="url_variant")
 
     def _failed(self, task: PageTask, error: NewsdedupError) -> tuple[str, str]:
-        if error.reason in REMEMBERED and task.known is None:
+        if error.reason in REMEMBERED and (task.known is None or task.known.kind == "skipped"):
             self.store.add_skipped(task.url, task.link.source, error.reason, task.link.updated)
         event(log, "page_error", level=logging.WARNING, url=error.url or task.url,
               reason=error.reason, error=str(error))

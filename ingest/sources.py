@@ -50,7 +50,7 @@ def parse_source(body: bytes, *, url: str, source: str, content_type: str = "") 
         return SourceListing(_json_feed(body, url, source))
     if b"<urlset" in head or b"<sitemapindex" in head:
         return _sitemap(body, url, source)
-    return SourceListing(_feed(body, url, source))
+    return SourceListing(_feed(body, url, source, content_type))
 
 
 def _gunzip(body: bytes, url: str) -> bytes:
@@ -66,8 +66,10 @@ def _gunzip(body: bytes, url: str) -> bytes:
     return data
 
 
-def _feed(body: bytes, url: str, source: str) -> tuple[DiscoveredLink, ...]:
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
+def _feed(body: bytes, url: str, source: str, content_type: str) -> tuple[DiscoveredLink, ...]:
+    # Without a content type feedparser flags even a valid empty feed as broken.
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    parsed = feedparser.parse(body, response_headers=headers)
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         error = parsed.get("bozo_exception", "no feed entries")
         raise SourceError(f"not a readable feed: {error}", url=url)
@@ -115,8 +117,8 @@ def _absolute(base: str, href: Any) -> str | None:
 def _json_feed(body: bytes, url: str, source: str) -> tuple[DiscoveredLink, ...]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"not valid JSON: {exc}", url=url) from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise SourceError(f"not valid JSON: {type(exc).__name__}", url=url) from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise SourceError("JSON Feed without an 'items' list", url=url)
     links = []

@@ -83,12 +83,14 @@ class Store:
             ("duplicate", "SELECT d.article_id, p.feed_updated FROM duplicates d "
                           "LEFT JOIN pages p ON p.url = d.url WHERE d.url = ?"),
             ("alias", "SELECT article_id, NULL FROM url_aliases WHERE url = ?"),
-            ("skipped", "SELECT NULL, feed_updated FROM skipped WHERE url = ?"),
+            ("skipped", "SELECT NULL, feed_updated, reason, at FROM skipped WHERE url = ?"),
         )
         for kind, sql in queries:
             row = self._one(sql, (url,))
             if row is not None:
-                return KnownUrl(kind, _int_or_none(row[0]), _str_or_none(row[1]))
+                extra = [_str_or_none(v) for v in row[2:]] + [None, None]
+                return KnownUrl(kind, _int_or_none(row[0]), _str_or_none(row[1]),
+                                extra[0], extra[1])
         row = self._one("SELECT article_id FROM url_keys WHERE key = ?", (identity_key(url),))
         return KnownUrl("variant", _int_or_none(row[0]), None) if row else None
 
@@ -335,6 +337,7 @@ class Store:
 
     def _write_page(self, page: RawPage, *, article_id: int | None = None,
                     duplicate_id: int | None = None) -> None:
+        self.conn.execute("DELETE FROM skipped WHERE url = ?", (page.url,))
         self.conn.execute(
             "INSERT OR REPLACE INTO pages (url, final_url, source, article_id, duplicate_id, "
             "charset, html, fetched_at, feed_updated) VALUES (?,?,?,?,?,?,?,?,?)",

@@ -63,6 +63,8 @@ class KnownUrl:
     kind: str
     article_id: int | None
     feed_updated: str | None
+    reason: str | None = None  # for ``skipped``: why, and since when (``at``)
+    at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,19 +60,44 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> tuple[int
     return proc.returncode, time.monotonic() - start, err.decode()
 
 
-def test_daemon_runs_every_source_and_stops_cleanly_on_sigterm(web: NewsWeb,
-                                                               tmp_path: Path) -> None:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def test_daemon_runs_every_source_serves_metrics_and_stops_on_sigterm(
+        web: NewsWeb, tmp_path: Path) -> None:
+    port = _free_port()
     config = tmp_path / "config.toml"
-    config.write_text(web.config_text(tmp_path / "news.db", extra=SCHEDULE))
+    config.write_text(web.config_text(tmp_path / "news.db",
+                                      extra=SCHEDULE + f"[metrics]\nport = {port}\n"))
     proc = _start(config)
+    base = f"http://127.0.0.1:{port}"
     try:
         assert _wait(lambda: _count(tmp_path / "news.db", "articles")
                      >= len(EXPECTED["articles"]), 90), "the daemon stored too little"
+        assert _wait(lambda: _get(base + "/healthz")[0] == 200, 30)
+        status, metrics = _get(base + "/metrics")
     finally:
         code, seconds, err = _stop(proc)
+    assert status == 200
+    assert f'newsdedup_rows{{table="articles"}} {len(EXPECTED["articles"])}' in metrics
+    assert "newsdedup_last_success_age_seconds" in metrics
     assert code == 0, err
     assert seconds < 10
     assert "daemon_stop" in err
+    assert _get(base + "/healthz")[0] == 0, "the metrics port outlived the daemon"
 
 
 def test_sigint_mid_cycle_stops_within_10s_and_next_cycle_finishes(web: NewsWeb,

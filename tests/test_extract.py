@@ -197,3 +197,12 @@ def test_tagged_prose_section_is_not_navigation() -> None:
     art, removed = extract_with_removals(page(body), "https://a.example/x")
     assert removed == ()
     assert len(art.paragraphs) == 8
+
+
+def test_utf8_body_mislabelled_as_latin1_is_read_as_utf8() -> None:
+    from ingest.extract import decode_html
+
+    body = "<p>Le procès s’ouvre à Oakland, été 2026.</p>".encode()
+    assert decode_html(body, "iso-8859-1") == body.decode("utf-8")
+    latin = "<p>Le procès s'ouvre à Oakland.</p>".encode("cp1252")
+    assert decode_html(latin, "iso-8859-1") == latin.decode("cp1252")

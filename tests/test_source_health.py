@@ -78,3 +78,30 @@ def test_a_long_lived_service_sees_records_other_processes_stored(tmp_path: Path
     with sqlite3.connect(tmp_path / "n.db") as conn:
         method = conn.execute("SELECT method FROM duplicates WHERE url = ?", (copy,)).fetchone()
     assert method == ("near",)
+
+
+def test_a_page_that_was_empty_is_tried_again_hours_later(tmp_path: Path) -> None:
+    import sqlite3
+
+    with LoopbackServer() as site:
+        site.add("/a", "<html><body></body></html>")
+        site.add("/feed.xml", rss([(STORIES["en3"]["title"], site.url("/a"))]),
+                 content_type="application/rss+xml")
+        path = tmp_path / "c.toml"
+        path.write_text(f'[store]\npath = "{tmp_path / "n.db"}"\n[fetch]\n'
+                        "per_host_delay_seconds = 0\nallow_private_addresses = true\n"
+                        f'[[sources]]\nname = "s"\nurl = "{site.url("/feed.xml")}"\n')
+        daemon = service.Service(load_config(path))
+        try:
+            daemon.cycle(daemon.config.sources)
+            site.add("/a", article_html("en3", site="Late"))
+            daemon.cycle(daemon.config.sources)
+            assert site.count("/a") == 1, "an empty page was refetched at once"
+            daemon.pipeline.clock = lambda: datetime.now(UTC) + timedelta(hours=7)
+            daemon.cycle(daemon.config.sources)
+        finally:
+            daemon.close()
+        assert site.count("/a") == 2
+    with sqlite3.connect(tmp_path / "n.db") as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM skipped").fetchone()[0] == 0

@@ -89,3 +89,14 @@ def test_json_feed_reads_external_url_and_modified_date() -> None:
          "date_modified": "2025-01-02T03:04:05Z"}]})
     link = parse_source(body.encode(), url="https://a.example/f.json", source="a").links[0]
     assert (link.url, link.updated) == ("https://b.example/x", "2025-01-02T03:04:05Z")
+
+
+def test_a_valid_feed_with_no_items_is_not_an_error() -> None:
+    body = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    assert parse_source(body.encode(), url="https://a.example/f", source="a").links == ()
+
+
+def test_deeply_nested_json_feed_is_a_source_error_not_a_crash() -> None:
+    body = b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(SourceError):
+        parse_source(body, url="https://a.example/f.json", source="a")
