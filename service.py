@@ -103,7 +103,7 @@ class Service:
         self.index = NearDuplicateIndex(config.dedup, self.store.fingerprint)
         self._indexed = (self.store.index_generation(), self.store.max_article_id())
         self.index.load(self.store.band_rows())
-        self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds)
+        self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds).start()
         self.pipeline = Pipeline(config, self.store, self.index,
                                  fetcher_factory=lambda: Fetcher(config.fetch),
                                  processor=pool_processor(self.pool), stop=self.stop)

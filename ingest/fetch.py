@@ -283,12 +283,17 @@ def _make_client(settings: FetchSettings,
     a bounded output size (see :mod:`ingest.fetchbody`).
     """
     t = settings.timeout_seconds
+    # Limits belong to the transport (httpx ignores a client's limits when given one).
+    # Idle connections expire before the common 5 s server keep-alive timeout, so we
+    # rarely send a request on a connection the server is closing.
+    limits = httpx.Limits(max_connections=settings.concurrency * 2,
+                          max_keepalive_connections=settings.concurrency,
+                          keepalive_expiry=2.0)
     return httpx.AsyncClient(
-        transport=transport or httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0),
+        transport=transport or httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0,
+                                                        limits=limits),
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(t), follow_redirects=False, trust_env=False,
-        limits=httpx.Limits(max_connections=settings.concurrency * 2,
-                            max_keepalive_connections=settings.concurrency),
     )
 
 

@@ -192,24 +192,28 @@ class Pipeline:
                          recorder: Recorder) -> None:
         window = max(4, self.config.fetch.concurrency * 4)
         pending: deque[asyncio.Task[PageResult]] = deque()
-        try:
-            for task in tasks:
-                pending.append(asyncio.create_task(self._fetch_process(fetcher, task)))
-                if len(pending) >= window:
+        with self.store.batch() as tick:
+            try:
+                for task in tasks:
+                    pending.append(asyncio.create_task(
+                        self._fetch_process(fetcher, task, recorder)))
+                    if len(pending) >= window:
+                        recorder.commit(await pending.popleft())
+                        tick(not pending[0].done())
+                while pending:
                     recorder.commit(await pending.popleft())
-            while pending:
-                recorder.commit(await pending.popleft())
-        finally:
-            for leftover in pending:
-                leftover.cancel()
+                    tick(not pending or not pending[0].done())
+            finally:
+                for leftover in pending:
+                    leftover.cancel()
 
-    async def _fetch_process(self, fetcher: PageFetcher, task: PageTask) -> PageResult:
+    async def _fetch_process(self, fetcher: PageFetcher, task: PageTask,
+                             recorder: Recorder) -> PageResult:
         page = task.prefetched
         try:
             if page is None:
                 page = await fetcher.get(task.link.url, accept="page")
-            template = self.store.site_template(host_key(task.url),
-                                                self.config.clean.template_min_pages)
+            template = recorder.template(host_key(task.url))
             job = PageJob(url=page.final_url, body=page.body, charset=page.charset,
                           template=template, dedup=self.config.dedup)
             return PageResult(task, page, await self._processor(job))

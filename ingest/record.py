@@ -53,6 +53,13 @@ class Recorder:
         self.fetch_log = fetch_log
         self.dedup = dedup
         self.template_min_pages = template_min_pages
+        self._templates: dict[str, frozenset[str]] = {}
+
+    def template(self, site: str) -> frozenset[str]:
+        """The site's learned template keys; cached, as only this writer adds to them."""
+        if site not in self._templates:
+            self._templates[site] = self.store.site_template(site, self.template_min_pages)
+        return self._templates[site]
 
     def commit(self, result: PageResult) -> str:
         """Store one page's result; returns the outcome label it was counted under."""
@@ -126,12 +133,13 @@ class Recorder:
         self.index.add(article_id, fp)
         crossed = self.store.newly_template(site, [k for k, _ in learn], self.template_min_pages)
         if crossed:
+            self._templates[site] = self.template(site) | crossed
             self._purge_template(site, crossed)
         return "new", None
 
     def _current_template(self, site: str, done: ProcessedPage) -> ProcessedPage:
         """Apply template learned while this page was in flight (decided at commit)."""
-        keys = self.store.site_template(site, self.template_min_pages)
+        keys = self.template(site)
         article = done.article
         plan = strip_template(article.text, keys) if keys else None
         if plan is None:
@@ -142,7 +150,7 @@ class Recorder:
 
     def _purge_template(self, site: str, keys: frozenset[str]) -> None:
         """A paragraph just became known template: clean the site's earlier records."""
-        for article_id, text, language in self.store.site_articles(site):
+        for article_id, text, language in self.store.site_articles(site, keys):
             plan = strip_template(text, keys)
             if plan is None:
                 continue

@@ -99,6 +99,11 @@ class WorkerPool:
         self._threads: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
+    def start(self) -> WorkerPool:
+        """Spawn the workers now, so their imports overlap other start-up work."""
+        self._ensure_started()
+        return self
+
     def _ensure_started(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._threads is None:

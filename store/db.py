@@ -12,6 +12,8 @@ is stored whole or not at all::
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -225,11 +227,24 @@ class Store:
                 found.add(key)
         return frozenset(found)
 
-    def site_articles(self, site: str) -> list[tuple[int, str, str | None]]:
-        """(id, text, language) of every record of ``site``, oldest first."""
-        rows = self.conn.execute("SELECT id, text, language FROM articles WHERE site = ? "
-                                 "ORDER BY id", (site,))
+    def site_articles(self, site: str, keys: frozenset[str] = frozenset()
+                      ) -> list[tuple[int, str, str | None]]:
+        """(id, text, language) of the records of ``site``, oldest first; with ``keys``,
+        only those that may hold one of these template paragraphs (a SQL pre-filter on
+        each key's sample text, which is then confirmed by the caller)."""
+        probes = [_probe(sample) for sample in self._samples(site, keys)]
+        if keys and all(probes):
+            where = " OR ".join("instr(text, ?) > 0" for _ in probes)
+            rows = self.conn.execute(f"SELECT id, text, language FROM articles WHERE site = ? "
+                                     f"AND ({where}) ORDER BY id", (site, *probes))
+        else:
+            rows = self.conn.execute("SELECT id, text, language FROM articles WHERE site = ? "
+                                     "ORDER BY id", (site,))
         return [(int(i), str(t), _str_or_none(lang)) for i, t, lang in rows]
+
+    def _samples(self, site: str, keys: frozenset[str]) -> list[str]:
+        return [str(self._one("SELECT sample FROM site_paragraphs WHERE site = ? AND key = ?",
+                              (site, key)) or ("",))[0] for key in sorted(keys)]
 
     def rewrite_article(self, article_id: int, text: str, removed: list[Removal],
                         fp: Fingerprint) -> None:
@@ -318,6 +333,45 @@ class Store:
                 "INSERT INTO fetch_log (cycle_id, url, source, outcome, reason, at) "
                 "VALUES (?,?,?,?,?,?)", ((cycle_id, *row) for row in fetch_log))
 
+    @contextlib.contextmanager
+    def batch(self, size: int = 32) -> Iterator[Callable[[bool], None]]:
+        """Group page writes into fewer commits (each is 5-35x a row insert).
+
+        Inside, every write is still atomic on its own (a savepoint); the batch
+        commits every ``size`` pages, whenever the caller says it is about to
+        wait (``tick(idle=True)``), and on exit, whatever the exit. A crash
+        loses at most the uncommitted pages, which the next cycle redoes::
+
+            with store.batch() as tick:
+                for result in results:
+                    recorder.commit(result)
+                    tick(idle=not more_ready)
+        """
+        count = 0
+
+        def tick(idle: bool) -> None:
+            nonlocal count
+            count += 1
+            if count >= size or idle:
+                self._commit_open()
+                count = 0
+
+        self._commit_open()
+        try:
+            yield tick
+        finally:
+            self._commit_open(reopen=False)
+
+    def _commit_open(self, *, reopen: bool = True) -> None:
+        """Commit what the batch holds; then start the next batch's transaction."""
+        try:
+            if self.conn.in_transaction:
+                self.conn.commit()
+            if reopen:
+                self.conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise StoreError(f"batch commit failed: {exc}") from exc
+
     # -- helpers --------------------------------------------------------------------
 
     def _atomic(self, url: str | None = None) -> _Atomic:
@@ -342,7 +396,7 @@ class Store:
             "INSERT OR REPLACE INTO pages (url, final_url, source, article_id, duplicate_id, "
             "charset, html, fetched_at, feed_updated) VALUES (?,?,?,?,?,?,?,?,?)",
             (page.url, page.final_url, page.source, article_id, duplicate_id, page.charset,
-             zlib.compress(page.html, 6), page.fetched_at, page.feed_updated))
+             zlib.compress(page.html, 1), page.fetched_at, page.feed_updated))
 
 
 class _Atomic:
@@ -374,6 +428,13 @@ def _int_or_none(value: object) -> int | None:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _probe(sample: str) -> str:
+    """The longest digit-free run of a template paragraph (keys fold digits): every
+    record holding the paragraph, whatever its numbers, holds this run; "" if too short."""
+    run = max(re.split(r"\d+", sample), key=len).strip()
+    return run if len(run) >= 20 else ""
 
 
 def decompress_html(blob: bytes) -> bytes:

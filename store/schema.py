@@ -269,3 +269,9 @@ def _url_keys(db: Database) -> None:
     rows = db.execute("SELECT url, article_id FROM url_aliases ORDER BY rowid").fetchall()
     db.conn.executemany("INSERT OR IGNORE INTO url_keys VALUES (?, ?)",
                         ((identity_key(url), article_id) for url, article_id in rows))
+
+
+@MIGRATIONS(name="0006_site_template_index")
+def _site_template_index(db: Database) -> None:
+    """``site_template`` reads (site, pages >= n): without this it scans the site's keys."""
+    db.execute("CREATE INDEX site_paragraphs_template ON site_paragraphs(site, pages)")
