@@ -26,6 +26,7 @@ nearly every word, so they stay different records.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from collections.abc import Iterable
@@ -239,7 +240,7 @@ def _fmix64(h: U64) -> U64:
 def sha1_hash32_many(shingles: Iterable[bytes]) -> U32:
     """datasketch's ``sha1_hash32`` of each item (first 4 digest bytes, little-endian)."""
     sha1 = hashlib.sha1
-    digests = b"".join([sha1(s).digest() for s in shingles])
+    digests = b"".join([h.digest() for h in map(sha1, shingles)])  # ~10% over sha1(s)
     return np.frombuffer(digests, dtype="<u4").reshape(-1, 5)[:, 0].astype(np.uint32)
 
 
@@ -358,7 +359,14 @@ def fingerprint(text: str, language: str | None, settings: DedupSettings) -> Fin
     >>> a == b
     True
     """
-    return Fingerprinter(settings)(text, language)
+    return _fingerprinter(settings)(text, language)
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprinter(settings: DedupSettings) -> Fingerprinter:
+    """The derived permutations and band layout for ``settings`` (frozen, so a safe key):
+    deriving them costs about a tenth of a fingerprint. Holds no decision state."""
+    return Fingerprinter(settings)
 
 
 def estimate_jaccard(a: bytes, b: bytes) -> float:
