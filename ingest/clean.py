@@ -43,7 +43,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from ingest.clean_lexicon import words
+from ingest.clean_lexicon import word_count, words
 from ingest.clean_rules import Line, byline_name, first_rule, looks_like_prose, templated_runs
 from ingest.models import CleanedArticle, ExtractedArticle, Paragraph, Removal
 from ingest.repeats import find_repeats
@@ -167,7 +167,7 @@ def edge_flags(texts: Sequence[str]) -> list[bool]:
     [True, True, True, False, False, False, False, True, True, True, True]
     """
     n = len(texts)
-    prose = [i for i, t in enumerate(texts) if len(t.split()) >= 20 and looks_like_prose(t)]
+    prose = [i for i, t in enumerate(texts) if word_count(t) >= 20 and looks_like_prose(t)]
     first, last = (prose[0], prose[-1]) if prose else (n, -1)
     return [i < EDGE_HEAD or i >= n - EDGE_TAIL or i < first or i > last for i in range(n)]
 

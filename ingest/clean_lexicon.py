@@ -16,8 +16,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Cleaning asks the same questions of one line many times (every rule, the
+# repeat pass, the edge scan), so per-line results are memoised. Lines longer
+# than this are not: they are few, and keeping them would cost memory.
+MEMO_MAX_CHARS = 1_000
+MEMO_SIZE = 1_024
 
 
 def wordset(text: str) -> frozenset[str]:
@@ -39,13 +45,40 @@ STOPWORDS = {
 }
 
 
+_COMMON = STOPWORDS["en"] | STOPWORDS["fr"]
+
+
 def words(text: str) -> list[str]:
     """Casefolded word tokens: letters and digits, apostrophes split.
 
     >>> words("C'était 2 fois")
     ['c', 'était', '2', 'fois']
     """
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return list(word_tuple(text))
+
+
+def word_tuple(text: str) -> tuple[str, ...]:
+    """:func:`words` as a tuple, memoised for lines up to ``MEMO_MAX_CHARS``."""
+    if len(text) > MEMO_MAX_CHARS:
+        return _word_tuple.__wrapped__(text)
+    return _word_tuple(text)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _word_tuple(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def word_count(text: str) -> int:
+    """``len(text.split())``, memoised: every line rule starts by asking it."""
+    if len(text) > MEMO_MAX_CHARS:
+        return len(text.split())
+    return _word_count(text)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _word_count(text: str) -> int:
+    return len(text.split())
 
 
 def stopword_ratio(text: str) -> float:
@@ -56,11 +89,10 @@ def stopword_ratio(text: str) -> float:
     >>> stopword_ratio("Share Tweet Email")
     0.0
     """
-    tokens = words(text)
+    tokens = word_tuple(text)
     if not tokens:
         return 0.0
-    common = STOPWORDS["en"] | STOPWORDS["fr"]
-    return sum(t in common for t in tokens) / len(tokens)
+    return sum(map(_COMMON.__contains__, tokens)) / len(tokens)
 
 
 def guess_language(text: str) -> str | None:
@@ -88,10 +120,11 @@ def letter_ratio(text: str) -> float:
     >>> letter_ratio("[ ]")
     0.0
     """
-    chars = [c for c in text if not c.isspace()]
-    if not chars:
+    # Counted with C-level map() rather than a per-character generator: same counts.
+    visible = len(text) - sum(map(str.isspace, text))
+    if not visible:
         return 0.0
-    return sum(c.isalpha() for c in chars) / len(chars)
+    return sum(map(str.isalpha, text)) / visible
 
 
 def lowercase_ratio(text: str) -> float:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
-from copy import deepcopy
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
@@ -170,13 +170,25 @@ def extract_with_removals(
     """
     text = decode_html(html) if isinstance(html, bytes) else html
     tree = _parse(text, url)
+    # One tree, no copies of our own: what is read from the whole page is read
+    # first, then the tree is pruned in place for trafilatura, which copies its
+    # input anyway. trafilatura's metadata code only reads the tree (it copies
+    # before its own pruning), so it needs no copy either.
+    head = _PageHead(page_language(tree), _canonical_candidates(tree))
     meta = _metadata(tree, url)
-    pruned = _copy(tree)
-    removals = prune_tree(pruned)
-    paragraphs = tuple(_paragraphs(_body(pruned, url)))
+    removals = prune_tree(tree)
+    paragraphs = tuple(_paragraphs(_body(tree, url)))
     if not any(p.text.strip() for p in paragraphs):
         raise ExtractError("no article text found", url=url)
-    return _article(url, tree, meta, paragraphs), removals
+    return _article(url, head, meta, paragraphs), removals
+
+
+@dataclass(frozen=True, slots=True)
+class _PageHead:
+    """What is read from the unpruned page besides trafilatura's metadata."""
+
+    language: str | None
+    canonical_candidates: tuple[str, ...]
 
 
 def _parse(text: str, url: str | None) -> HtmlElement:
@@ -189,13 +201,9 @@ def _parse(text: str, url: str | None) -> HtmlElement:
     return tree
 
 
-def _copy(tree: HtmlElement) -> HtmlElement:
-    return deepcopy(tree)
-
-
 def _metadata(tree: HtmlElement, url: str | None) -> Document:
     try:
-        return extract_metadata(_copy(tree), url, None, False, None)
+        return extract_metadata(tree, url, None, False, None)
     # trafilatura's metadata code raises assorted built-in errors on odd pages.
     except Exception as exc:
         raise ExtractError(f"metadata extraction failed: {exc!r}", url=url) from exc
@@ -203,9 +211,11 @@ def _metadata(tree: HtmlElement, url: str | None) -> Document:
 
 def _body(tree: HtmlElement, url: str | None) -> etree._Element:
     try:
+        # "xml" only skips rendering the body as plain text, which we do not use:
+        # extraction is the same for every output format.
         doc = trafilatura.bare_extraction(
             tree, url=url, include_comments=False, include_tables=True,
-            with_metadata=False, deduplicate=False,
+            with_metadata=False, deduplicate=False, output_format="xml",
         )
     # trafilatura's extraction code raises assorted built-in errors on odd pages.
     except Exception as exc:
@@ -303,7 +313,7 @@ def _squash(text: str) -> str:
 
 
 def _article(
-    url: str | None, tree: HtmlElement, meta: Document, paragraphs: tuple[Paragraph, ...]
+    url: str | None, head: _PageHead, meta: Document, paragraphs: tuple[Paragraph, ...]
 ) -> ExtractedArticle:
     page_url = url or meta.url or ""
     sitename = _clean(meta.sitename)
@@ -312,9 +322,9 @@ def _article(
         title=_strip_site_suffix(_clean(meta.title), sitename),
         author=_clean(meta.author),
         published=_clean(meta.date),
-        language=page_language(tree) or guess_language(" ".join(p.text for p in paragraphs)),
+        language=head.language or guess_language(" ".join(p.text for p in paragraphs)),
         paragraphs=paragraphs,
-        canonical_url=canonical_url(tree, url),
+        canonical_url=_first_absolute(head.canonical_candidates, url),
         sitename=sitename,
     )
 
@@ -367,11 +377,21 @@ def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     ...               '</head><body><p>x</p></body></html>'), "https://n.example/z")
     'https://n.example/a?b=1'
     """
+    return _first_absolute(_canonical_candidates(tree), url)
+
+
+def _canonical_candidates(tree: HtmlElement) -> tuple[str, ...]:
+    """``<link rel=canonical>`` hrefs, then ``og:url`` contents, as written."""
     found = tree.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]"
                        "/@href")
     found += tree.xpath("//meta[@property='og:url']/@content")
+    return tuple(str(value) for value in found)
+
+
+def _first_absolute(found: tuple[str, ...], url: str | None) -> str | None:
+    """The first candidate that resolves to an absolute http(s) URL."""
     for value in found:
-        absolute = urljoin(url or "", str(value).strip())
+        absolute = urljoin(url or "", value.strip())
         if urlsplit(absolute).scheme in ("http", "https") and urlsplit(absolute).netloc:
             return absolute
     return None

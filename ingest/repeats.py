@@ -36,7 +36,7 @@ Example::
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,7 +64,13 @@ def shingle_list(tokens: Sequence[str], n: int = N) -> list[Shingle]:
     """
     if len(tokens) < n:
         return [tuple(tokens)] if tokens else []
-    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    return _windows(tokens, n)
+
+
+def _windows(tokens: Sequence[str], n: int = N) -> list[Shingle]:
+    """Every full n-gram (none for a shorter list): ``zip`` over shifted slices builds
+    the tuples in C, several times faster than slicing one tuple per position."""
+    return list(zip(*(tokens[k:] for k in range(n)), strict=False))
 
 
 def longest_run(seq: Sequence[Shingle], present: Iterable[Shingle] | set[Shingle]) -> float:
@@ -126,6 +132,9 @@ def _is_prefix(short: list[str], long: list[str]) -> bool:
 def _containers(
     tokens: Sequence[list[str]], seqs: Sequence[list[Shingle]], skip: dict[int, str]
 ) -> list[int]:
+    if not any(i not in skip and len(toks) >= MIN_CONTAINER_WORDS
+               for i, toks in enumerate(tokens)):
+        return []
     sets = [set(s) for s in seqs]
     index = _inverted(sets)
     found = []
@@ -154,7 +163,8 @@ def _disjoint_cover(
     index: dict[Shingle, list[int]],
 ) -> set[Shingle] | None:
     """Union of two or more mutually disjoint shorter blocks that lie inside block ``i``."""
-    shared: Counter[int] = Counter(j for sh in whole for j in index[sh] if j != i)
+    shared = {j for sh in whole for j in index[sh]}
+    shared.discard(i)
     covered: set[Shingle] = set()
     members = 0
     for j in sorted(shared):
@@ -175,16 +185,20 @@ class _Kept:
     kinds: dict[int, str] = field(default_factory=dict)
     bridges: set[Shingle] = field(default_factory=set)
     stream: list[str] = field(default_factory=lambda: [" "])
+    tail: list[str] = field(default_factory=list)
 
     def add(self, i: int, seq: list[Shingle], toks: list[str], kind: str) -> None:
+        """Keep block ``i``. ``bridges`` holds every n-gram of the kept stream, removed
+        blocks' included; only the n-grams ending in this block are new, and those
+        start at most ``N - 1`` tokens before it (``tail``), so nothing is rebuilt."""
         self.blocks[i] = seq
         self.kinds[i] = kind
         for sh in seq:
             self.owners[sh].add(i)
-        tail = "".join(self.stream[-(N - 1):]).split()
-        joined = tail + toks
-        if len(joined) >= N:
-            self.bridges.update(shingle_list(joined))
+        self.bridges.update(_windows(self.tail + toks[:N - 1]))
+        if len(toks) >= N:
+            self.bridges.update(seq)
+        self.tail = (self.tail + toks[-(N - 1):])[-(N - 1):]
         self.stream.append(" ".join(toks) + " ")
 
     def remove(self, i: int) -> None:
@@ -195,11 +209,14 @@ class _Kept:
         """All of the block's n-grams run through kept text: the same words again."""
         if len(toks) < N:
             return f" {' '.join(toks)} " in "".join(self.stream)
-        present = {sh for sh in seq if self.owners.get(sh) or sh in self.bridges}
-        return _prefix_run(seq, present) >= len(seq) - END_SLACK
+        # A kept block's n-grams went into ``bridges`` when it was added (and stay
+        # there after it is removed), so ``owners`` need not be asked as well.
+        return _prefix_run(seq, self.bridges) >= len(seq) - END_SLACK
 
-    def sharing(self, seq: list[Shingle]) -> Counter[int]:
-        return Counter(j for sh in set(seq) for j in self.owners.get(sh, ()))
+    def sharing(self, shingles: set[Shingle]) -> set[int]:
+        """Kept blocks holding at least one of ``shingles``."""
+        owners = self.owners
+        return {j for sh in shingles if sh in owners for j in owners[sh]}
 
 
 def _sequential(
@@ -250,9 +267,11 @@ def _close_run(run: list[int], tokens: Sequence[list[str]], seqs: Sequence[list[
 def _swallowed(seq: list[Shingle], toks: list[str], kept: _Kept) -> list[int]:
     """Earlier kept blocks (not headings) that this longer block contains whole: a teaser
     before its paragraph, a summary before the full text."""
+    if len(seq) <= SWALLOW_MIN_SHINGLES:
+        return []  # no kept block can be both long enough and shorter than this one
     mine = set(seq)
     return [
-        j for j in kept.sharing(seq)
+        j for j in sorted(kept.sharing(mine))
         if SWALLOW_MIN_SHINGLES <= len(kept.blocks[j]) < len(seq) and kept.kinds[j] != "head"
         and longest_run(kept.blocks[j], mine) >= RUN
     ]

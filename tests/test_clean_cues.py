@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest import clean_cues
 from ingest.clean_cues import (
+    Cue,
     bio_cues,
     disclaimer_cues,
+    fold,
     is_dateline,
     promo_cues,
+    required_factors,
     tail_is_metadata,
 )
 
@@ -43,3 +53,78 @@ def test_tail_is_metadata() -> None:
     assert tail_is_metadata(" | Reuters")
     assert tail_is_metadata(", envoyée spéciale à Washington")
     assert not tail_is_metadata(", the deal was off.")
+
+
+# Prefiltered searches ------------------------------------------------------
+
+CUES = {name: value for name, value in vars(clean_cues).items() if isinstance(value, Cue)}
+TRICKY = ["İ", "ı", "ſ", "K", "Å", "ß", "ẞ", "Σ", "ς", "\u00a0", "’", "'", "É", "é", "-", " "]
+
+
+def test_required_factors_reads_runs_groups_repeats_and_branches() -> None:
+    assert required_factors(r"\bfree ?spins?\b", re.IGNORECASE) == {"free"}
+    assert required_factors(r"\d+\s+(?:comments?|réactions?)\b") == {"comment", "réaction"}
+    assert required_factors(r"x+(?:Hello|World)+") == {"hello", "world"}
+    assert required_factors(r"(?:optional)?word") == {"word"}
+    # A needle that contains another is redundant.
+    assert required_factors(r"free|free bets?|bonus") == {"free", "bonus"}
+
+
+def test_required_factors_gives_up_when_a_branch_needs_nothing() -> None:
+    assert required_factors(r"hello|\d+") is None
+    assert required_factors(r"(?:ab|c)d") is None  # needles too short to help
+    assert required_factors(r"(?=looking)|ahead") is None  # a lookahead consumes nothing
+
+
+def test_fold_keeps_length_and_maps_special_cases() -> None:
+    everything = _all_characters()
+    assert len(fold(everything)) == len(everything)
+    assert fold("İSTANBUL ıs ſeen") == "istanbul is seen"
+
+
+def test_fold_finds_every_case_insensitive_match_of_needle_characters() -> None:
+    """The prefilter is exact only if a character the regex engine takes for a needle
+    character (ignoring case) folds to that character: checked for every code point."""
+    everything = _all_characters()
+    chars = {c for cue in CUES.values() for needle in cue.needles or () for c in needle}
+    assert chars
+    for char in chars:
+        for found in re.findall(re.escape(char), everything, re.IGNORECASE):
+            assert fold(found) == fold(char), (char, found)
+
+
+def test_every_expensive_cue_has_needles() -> None:
+    assert set(CUES) >= {"_DISCLAIMER_ANY", "_COMMERCIAL_ANY", "NEWSLETTER_CALL",
+                         "ENGAGEMENT", "COOKIE_WORD", "CALL_TO_ACTION"}
+    assert all(cue.needles for cue in CUES.values())
+
+
+def _fragments() -> list[str]:
+    """Pieces of cue wording, in odd cases and with look-alike letters, and noise."""
+    pieces = [needle for cue in CUES.values() for needle in cue.needles or ()]
+    variants = [v for p in pieces for v in (p, p.upper(), p.title(), p.replace("i", "ı"),
+                                             p.upper().replace("I", "İ"), p.replace("s", "ſ"))]
+    return variants + TRICKY + ["Not financial advice.", "Sign up for our newsletter",
+                                "We use cookies", "200% Deposit Bonus", "the", "12", "ok"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_fragments()), max_size=12),
+       st.lists(st.sampled_from(["", " ", "-", ". ", "’", "x"]), min_size=12, max_size=12))
+def test_cue_search_answers_like_the_plain_regex(parts: list[str], glue: list[str]) -> None:
+    text = "".join(p + g for p, g in zip(parts, glue, strict=False))
+    for cue in CUES.values():
+        ours, plain = cue.search(text), cue.regex.search(text)
+        assert (ours and ours.span()) == (plain and plain.span())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_cue_search_on_arbitrary_text(text: str) -> None:
+    for cue in CUES.values():
+        ours, plain = cue.search(text), cue.regex.search(text)
+        assert (ours and ours.span()) == (plain and plain.span())
+
+
+def _all_characters() -> str:
+    return "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)

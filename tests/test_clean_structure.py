@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml.html import fromstring
 
-from ingest.clean_structure import label_rule, prune_tree
+from ingest.clean_structure import _LABELS, label_rule, prune_tree
 
 PROSE = "<p>The board met on Tuesday and agreed to review the proposal in detail.</p>"
 
@@ -71,3 +75,40 @@ def test_tail_text_of_a_removed_widget_is_kept() -> None:
 def test_scripts_do_not_count_as_text() -> None:
     tree = fromstring(page("<div class='ad-slot'><script>var x = 1;</script>Publicité</div>"))
     assert [(r.rule, r.text) for r in prune_tree(tree)] == [("ad", "Publicité")]
+
+
+@pytest.mark.parametrize(("label", "rule"), [
+    ("Share_Buttons", "share_widget"), ("ad_slot main", "ad"), ("postNavigation", "navigation"),
+    ("related\tposts", "related"), ("x\u00a0share", "share_widget"), ("  sponsored  ", "ad"),
+    ("header__inner", None), ("read_time_x", "byline"), ("Shadow_Box", None),
+])
+def test_label_rule_normalises_case_underscores_and_spaces(label: str, rule: str | None) -> None:
+    assert label_rule(label) == rule
+
+
+def _reference_rule(label: str) -> str | None:
+    """label_rule as first written: normalise, then each rule's pattern in turn."""
+    label = re.sub(r"([a-z])([A-Z])", r"\1-\2", label)
+    norm = re.sub(r"[_\s]+", lambda m: " " if m.group().isspace() else "-", label).lower()
+    return next((rule for rule, pattern in _LABELS if pattern.search(norm)), None)
+
+
+LABEL_PARTS = ["share", "Share", "related", "Posts", "ad", "ads", "header", "read", "more",
+               "author", "Bio", "cookie", "toc", "nav", "x", "a2a", "cta", "promo", "box"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(LABEL_PARTS), min_size=1, max_size=5),
+       st.lists(st.sampled_from(["-", "_", " ", "__", "\t", "", " _ "]), min_size=5, max_size=5))
+def test_label_rule_answers_like_the_rule_by_rule_reference(
+    parts: list[str], seps: list[str]
+) -> None:
+    label = "".join(p + s for p, s in zip(parts, seps, strict=False))
+    assert label_rule.__wrapped__(label) == _reference_rule(label)
+
+
+def test_comments_and_unlabelled_elements_are_left_alone() -> None:
+    tree = fromstring(page("<div class=''>Keep me</div><!-- share -->"
+                           "<div id='share-box'><a href='#'>Share</a></div>"))
+    assert [(r.rule, r.text) for r in prune_tree(tree)] == [("share_widget", "Share")]
+    assert "Keep me" in tree.text_content()

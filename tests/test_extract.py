@@ -206,3 +206,26 @@ def test_utf8_body_mislabelled_as_latin1_is_read_as_utf8() -> None:
     assert decode_html(body, "iso-8859-1") == body.decode("utf-8")
     latin = "<p>Le procès s'ouvre à Oakland.</p>".encode("cp1252")
     assert decode_html(latin, "iso-8859-1") == latin.decode("cp1252")
+
+
+def test_page_level_fields_are_read_before_pruning() -> None:
+    """The tree is pruned in place: what is read from the whole page (canonical URL,
+    declared language, trafilatura's metadata) must be read before that."""
+    widget = ("<div class='share-buttons'><meta property='og:url' content='/canonical'>"
+              "<meta http-equiv='content-language' content='fr'>"
+              "<a href='#'>Facebook</a></div>")
+    author_box = ("<div class='author-box'><span class='author' itemprop='author'>"
+                  "Jane Doe</span></div>")
+    html = (f"<!DOCTYPE html><html><head><title>Le procès</title></head><body><article>"
+            f"{widget}{paragraphs(8)}{author_box}</article></body></html>")
+    art, removed = extract_with_removals(html, "https://a.example/x")
+    assert [r.rule for r in removed] == ["share_widget", "author_bio"]
+    assert art.canonical_url == "https://a.example/canonical"
+    assert art.language == "fr"
+    assert art.author == "Jane Doe"
+
+
+def test_extraction_is_repeatable_on_one_page() -> None:
+    html = page(paragraphs(6) + "<div class='share-buttons'>Partager</div>")
+    assert extract_with_removals(html, "https://a.example/x") == extract_with_removals(
+        html, "https://a.example/x")

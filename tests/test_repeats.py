@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from ingest.repeats import find_repeats, longest_run, shingle_list
+from unittest.mock import patch
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.repeats import (
+    END_SLACK,
+    N,
+    Shingle,
+    _Kept,
+    _prefix_run,
+    _windows,
+    find_repeats,
+    longest_run,
+    shingle_list,
+)
 
 BODY_FR = [
     "Le premier jour du mandat, Elon Musk était présent à la Maison Blanche lorsqu'il a appris "
@@ -115,3 +130,67 @@ def test_helpers() -> None:
     assert shingle_list(["a", "b"]) == [("a", "b")]
     assert shingle_list([]) == []
     assert longest_run([], set()) == 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcde"), min_size=1, max_size=8), max_size=10),
+       st.data())
+def test_kept_bridges_hold_every_ngram_of_the_kept_stream(
+    blocks: list[list[str]], data: st.DataObject
+) -> None:
+    """Built incrementally from the last N-1 tokens only, ``bridges`` is still every
+    n-gram of everything kept so far, removed blocks included."""
+    kept = _Kept()
+    stream: list[str] = []
+    for i, toks in enumerate(blocks):
+        kept.add(i, shingle_list(toks), toks, "p")
+        stream += toks
+        if data.draw(st.booleans()):
+            kept.remove(i)
+        assert kept.bridges == set(_windows(stream))
+        assert all(kept.contains(toks, shingle_list(toks)) for toks in blocks[: i + 1])
+
+
+def test_windows_are_the_full_ngrams_only() -> None:
+    assert _windows(["a", "b", "c"], 2) == [("a", "b"), ("b", "c")]
+    assert _windows(["a"], 2) == []
+    assert shingle_list(list("abcdef")) == [tuple("abcde"), tuple("bcdef")]
+
+
+class _FirstKept(_Kept):
+    """``_Kept`` as first written: re-shingles the last N-1 blocks on every add and
+    asks ``owners`` as well as ``bridges``. The reference for the faster one."""
+
+    def add(self, i: int, seq: list[Shingle], toks: list[str], kind: str) -> None:
+        self.blocks[i] = seq
+        self.kinds[i] = kind
+        for sh in seq:
+            self.owners[sh].add(i)
+        joined = "".join(self.stream[-(N - 1):]).split() + toks
+        if len(joined) >= N:
+            self.bridges.update(shingle_list(joined))
+        self.stream.append(" ".join(toks) + " ")
+
+    def contains(self, toks: list[str], seq: list[Shingle]) -> bool:
+        if len(toks) < N:
+            return f" {' '.join(toks)} " in "".join(self.stream)
+        present = {sh for sh in seq if self.owners.get(sh) or sh in self.bridges}
+        return _prefix_run(seq, present) >= len(seq) - END_SLACK
+
+
+VOCAB = ["un", "deux", "trois", "quatre", "cinq", "six"]
+block = st.lists(st.sampled_from(VOCAB), min_size=1, max_size=14).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(block, min_size=1, max_size=8), st.lists(st.integers(0, 20), max_size=6),
+       st.lists(st.sampled_from(["p", "head", "list", "code"]), min_size=14, max_size=14))
+def test_find_repeats_answers_like_the_first_implementation(
+    texts: list[str], copies: list[int], kinds: list[str]
+) -> None:
+    # Re-print some blocks, alone or joined to the next, so that repeats occur.
+    texts = texts + [" ".join(texts[c % len(texts):c % len(texts) + 1 + c % 2]) for c in copies]
+    kinds = kinds[: len(texts)]
+    fast = find_repeats(texts, kinds, "deux trois")
+    with patch("ingest.repeats._Kept", _FirstKept):
+        assert find_repeats(texts, kinds, "deux trois") == fast
