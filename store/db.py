@@ -13,7 +13,6 @@ is stored whole or not at all::
 from __future__ import annotations
 
 import contextlib
-import re
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -25,8 +24,9 @@ from sqlite_utils import Database
 
 from ingest.dedup import Fingerprint
 from ingest.errors import StoreError
-from ingest.models import CleanedArticle, Removal
+from ingest.models import CleanedArticle
 from ingest.urls import identity_key
+from store.learning import SiteLearning
 from store.records import KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
 from store.schema import MIGRATIONS
 
@@ -37,7 +37,7 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store:
+class Store(SiteLearning):
     """Typed reads and transactional writes over the newsdedup schema."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -203,64 +203,6 @@ class Store:
             self._write_removals(article_id, article)
             self._write_page(page, article_id=article_id)
         return True
-
-    def _learn(self, site: str, paragraphs: tuple[tuple[str, str], ...]) -> None:
-        now = utcnow()
-        self.conn.executemany(
-            "INSERT INTO site_paragraphs VALUES (?,?,1,?,?,?) ON CONFLICT(site, key) DO "
-            "UPDATE SET pages = pages + 1, last_seen = excluded.last_seen",
-            ((site, key, text, now, now) for key, text in paragraphs))
-
-    def site_template(self, site: str, min_pages: int) -> frozenset[str]:
-        """Paragraph keys found on at least ``min_pages`` records of ``site``."""
-        rows = self.conn.execute("SELECT key FROM site_paragraphs WHERE site = ? AND pages >= ?",
-                                 (site, min_pages))
-        return frozenset(key for (key,) in rows)
-
-    def newly_template(self, site: str, keys: list[str], min_pages: int) -> frozenset[str]:
-        """Those of ``keys`` that the last record made template (count just reached)."""
-        found: set[str] = set()
-        for key in keys:
-            row = self._one("SELECT 1 FROM site_paragraphs WHERE site = ? AND key = ? "
-                            "AND pages = ?", (site, key, min_pages))
-            if row is not None:
-                found.add(key)
-        return frozenset(found)
-
-    def site_articles(self, site: str, keys: frozenset[str] = frozenset()
-                      ) -> list[tuple[int, str, str | None]]:
-        """(id, text, language) of the records of ``site``, oldest first; with ``keys``,
-        only those that may hold one of these template paragraphs (a SQL pre-filter on
-        each key's sample text, which is then confirmed by the caller)."""
-        probes = [_probe(sample) for sample in self._samples(site, keys)]
-        if keys and all(probes):
-            where = " OR ".join("instr(text, ?) > 0" for _ in probes)
-            rows = self.conn.execute(f"SELECT id, text, language FROM articles WHERE site = ? "
-                                     f"AND ({where}) ORDER BY id", (site, *probes))
-        else:
-            rows = self.conn.execute("SELECT id, text, language FROM articles WHERE site = ? "
-                                     "ORDER BY id", (site,))
-        return [(int(i), str(t), _str_or_none(lang)) for i, t, lang in rows]
-
-    def _samples(self, site: str, keys: frozenset[str]) -> list[str]:
-        return [str(self._one("SELECT sample FROM site_paragraphs WHERE site = ? AND key = ?",
-                              (site, key)) or ("",))[0] for key in sorted(keys)]
-
-    def rewrite_article(self, article_id: int, text: str, removed: list[Removal],
-                        fp: Fingerprint) -> None:
-        """Replace a record's text after our own cleaning improved (not a new version)."""
-        with self._atomic():
-            self.conn.execute(
-                "UPDATE articles SET text = ?, content_hash = ?, word_count = ? WHERE id = ?",
-                (text, fp.content_hash, len(text.split()), article_id))
-            self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
-                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
-            start = self._one("SELECT coalesce(max(position) + 1, 0) FROM removals "
-                              "WHERE article_id = ?", (article_id,))
-            offset = int(start[0]) if start and isinstance(start[0], int) else 0
-            self.conn.executemany(
-                "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
-                ((article_id, offset + i, r.rule, r.text) for i, r in enumerate(removed)))
 
     def _archive_version(self, article_id: int) -> None:
         self.conn.execute(
@@ -428,13 +370,6 @@ def _int_or_none(value: object) -> int | None:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _probe(sample: str) -> str:
-    """The longest digit-free run of a template paragraph (keys fold digits): every
-    record holding the paragraph, whatever its numbers, holds this run; "" if too short."""
-    run = max(re.split(r"\d+", sample), key=len).strip()
-    return run if len(run) >= 20 else ""
 
 
 def decompress_html(blob: bytes) -> bytes:

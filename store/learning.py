@@ -1,0 +1,107 @@
+"""Per-site template learning: the store's side (counts, template keys, purges).
+
+A paragraph found on ``clean.template_min_pages`` records of one site is
+template (see ``ingest.record``). These are :class:`store.db.Store` methods,
+kept here so each module stays small::
+
+    store.site_template("example.com", 3)   # -> frozenset of paragraph keys
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ingest.dedup import Fingerprint
+from ingest.models import Removal
+
+
+class _Store(Protocol):
+    conn: sqlite3.Connection
+
+    def _one(self, sql: str, params: Iterable[object] = ()) -> tuple[object, ...] | None: ...
+
+    def _atomic(self, url: str | None = None) -> AbstractContextManager[None]: ...
+
+    def _samples(self, site: str, keys: frozenset[str]) -> list[str]: ...
+
+
+class SiteLearning:
+    """Mixin of :class:`store.db.Store` (one connection, one writer)."""
+
+    def _learn(self: _Store, site: str, paragraphs: tuple[tuple[str, str], ...]) -> None:
+        now = _now()
+        self.conn.executemany(
+            "INSERT INTO site_paragraphs VALUES (?,?,1,?,?,?) ON CONFLICT(site, key) DO "
+            "UPDATE SET pages = pages + 1, last_seen = excluded.last_seen",
+            ((site, key, text, now, now) for key, text in paragraphs))
+
+    def site_template(self: _Store, site: str, min_pages: int) -> frozenset[str]:
+        """Paragraph keys found on at least ``min_pages`` records of ``site``."""
+        rows = self.conn.execute("SELECT key FROM site_paragraphs WHERE site = ? AND pages >= ?",
+                                 (site, min_pages))
+        return frozenset(key for (key,) in rows)
+
+    def newly_template(self: _Store, site: str, keys: list[str], min_pages: int) -> frozenset[str]:
+        """Those of ``keys`` that the last record made template (count just reached)."""
+        found: set[str] = set()
+        for key in keys:
+            row = self._one("SELECT 1 FROM site_paragraphs WHERE site = ? AND key = ? "
+                            "AND pages = ?", (site, key, min_pages))
+            if row is not None:
+                found.add(key)
+        return frozenset(found)
+
+    def site_articles(self: _Store, site: str, keys: frozenset[str] = frozenset()
+                      ) -> list[tuple[int, str, str | None]]:
+        """(id, text, language) of the records of ``site``, oldest first; with ``keys``,
+        only those that may hold one of these template paragraphs (a SQL pre-filter on
+        each key's sample text, which is then confirmed by the caller)."""
+        probes = [_probe(sample) for sample in self._samples(site, keys)]
+        if keys and all(probes):
+            where = " OR ".join("instr(text, ?) > 0" for _ in probes)
+            rows = self.conn.execute(f"SELECT id, text, language FROM articles WHERE site = ? "
+                                     f"AND ({where}) ORDER BY id", (site, *probes))
+        else:
+            rows = self.conn.execute("SELECT id, text, language FROM articles WHERE site = ? "
+                                     "ORDER BY id", (site,))
+        return [(int(i), str(t), _text(lang)) for i, t, lang in rows]
+
+    def _samples(self: _Store, site: str, keys: frozenset[str]) -> list[str]:
+        return [str(self._one("SELECT sample FROM site_paragraphs WHERE site = ? AND key = ?",
+                              (site, key)) or ("",))[0] for key in sorted(keys)]
+
+    def rewrite_article(self: _Store, article_id: int, text: str, removed: list[Removal],
+                        fp: Fingerprint) -> None:
+        """Replace a record's text after our own cleaning improved (not a new version)."""
+        with self._atomic():
+            self.conn.execute(
+                "UPDATE articles SET text = ?, content_hash = ?, word_count = ? WHERE id = ?",
+                (text, fp.content_hash, len(text.split()), article_id))
+            self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
+                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
+            start = self._one("SELECT coalesce(max(position) + 1, 0) FROM removals "
+                              "WHERE article_id = ?", (article_id,))
+            offset = int(start[0]) if start and isinstance(start[0], int) else 0
+            self.conn.executemany(
+                "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
+                ((article_id, offset + i, r.rule, r.text) for i, r in enumerate(removed)))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _probe(sample: str) -> str:
+    """The longest digit-free run of a template paragraph (keys fold digits): every
+    record holding the paragraph, whatever its numbers, holds this run; "" if too short."""
+    run = max(re.split(r"\d+", sample), key=len).strip()
+    return run if len(run) >= 20 else ""
