@@ -8,7 +8,7 @@ whatever a feed lists::
 
     pipeline = Pipeline(config, store, index, processor=pool_processor(pool))
     summary = await pipeline.run_cycle(config.sources)
-    summary.counts["store.new"]
+    summary.counts["page.new"]
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from ingest.discovery import Discovery, PageFetcher, SourceVisit
 from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
 from ingest.logs import event
 from ingest.models import DiscoveredLink, FetchedPage, StageCounters
-from ingest.process import PageJob, ProcessedPage
-from ingest.record import Recorder
-from ingest.topic import TopicFilter
+from ingest.process import PageJob, ProcessedPage, process_page
+from ingest.record import FetchLogRow, Recorder
 from ingest.urls import canonical_url, host_key
+from ingest.workers import WorkerPool
 from store.db import Store, utcnow
 from store.records import KnownUrl
 
@@ -100,7 +100,6 @@ class Pipeline:
         self.index = index
         self._fetcher_factory = fetcher_factory
         self._processor = processor
-        self._topic = TopicFilter(config.topic.all_of)
         self._stop = stop or threading.Event()
         self.clock = clock
         self.honour_backoff = honour_backoff
@@ -110,10 +109,9 @@ class Pipeline:
         started, clock = utcnow(), time.monotonic()
         cycle_id = self.store.begin_cycle(s.name for s in sources)
         counters = StageCounters()
-        fetch_log: list[tuple[str, str | None, str, str | None, str]] = []
-        recorder = Recorder(self.store, self.index, self._topic, counters, fetch_log,
-                            dedup=self.config.dedup,
-                            template_min_pages=self.config.clean.template_min_pages)
+        fetch_log: list[FetchLogRow] = []
+        recorder = Recorder.from_config(self.config, self.store, self.index, counters,
+                                        fetch_log)
         found: list[Discovery] = []
         async with self._fetcher_factory() as fetcher:
             if await self._until_stopped(self._crawl(fetcher, sources, found, recorder)):
@@ -242,9 +240,8 @@ def _changed(known: KnownUrl, link: DiscoveredLink, prefetched: FetchedPage | No
     return link.updated is not None and link.updated != known.feed_updated
 
 
-def pool_processor(pool: Any) -> Processor:
+def pool_processor(pool: WorkerPool) -> Processor:
     """A :data:`Processor` running ``process_page`` in a :class:`WorkerPool`."""
-    from ingest.process import process_page
 
     async def run(job: PageJob) -> ProcessedPage:
         result: ProcessedPage = await pool.run(process_page, job, url=job.url)

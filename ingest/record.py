@@ -6,7 +6,7 @@ store transaction, and counts and logs the outcome. Its invariant, which
 downstream tools rely on: every page fetched, extracted and kept by the
 topic filter ends up in exactly one of ``articles.url`` or ``duplicates.url``::
 
-    recorder = Recorder(store, index, topic, counters, fetch_log)
+    recorder = Recorder.from_config(config, store, index, counters, fetch_log)
     recorder.commit(result)        # -> "new", "duplicate", "off_topic", ...
 """
 
@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ingest.clean import is_learnable, paragraph_key
-from ingest.config import DedupSettings
+from ingest.config import Config, DedupSettings
 from ingest.decide import decide
 from ingest.dedup import Fingerprint, NearDuplicateIndex, fingerprint
 from ingest.errors import NewsdedupError, StoreError
@@ -54,6 +54,13 @@ class Recorder:
         self.dedup = dedup
         self.template_min_pages = template_min_pages
         self._templates: dict[str, frozenset[str]] = {}
+
+    @classmethod
+    def from_config(cls, config: Config, store: Store, index: NearDuplicateIndex,
+                    counters: StageCounters, fetch_log: list[FetchLogRow]) -> Recorder:
+        """The recorder a crawl cycle or a ``reprocess`` uses under ``config``."""
+        return cls(store, index, TopicFilter(config.topic.all_of), counters, fetch_log,
+                   dedup=config.dedup, template_min_pages=config.clean.template_min_pages)
 
     def template(self, site: str) -> frozenset[str]:
         """The site's learned template keys; cached, as only this writer adds to them."""

@@ -14,22 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
 
 from ingest.config import Config
 from ingest.dedup import NearDuplicateIndex, fingerprint
 from ingest.errors import ExtractError
 from ingest.logs import event
 from ingest.models import CleanedArticle, DiscoveredLink, FetchedPage, Paragraph, StageCounters
-from ingest.pipeline import PageResult, PageTask
+from ingest.pipeline import PageResult, PageTask, Processor
 from ingest.process import PageJob, ProcessedPage
 from ingest.record import Recorder
-from ingest.topic import TopicFilter
 from store.db import Store
 from store.rebuild import Rebuild, StoredPage
 
 log = logging.getLogger("newsdedup.reprocess")
-Processor = Callable[[PageJob], Awaitable[ProcessedPage]]
 _WINDOW = 32
 
 
@@ -37,9 +34,7 @@ async def reprocess(config: Config, store: Store, processor: Processor) -> dict[
     """Rebuild every record from its raw page; returns the counts by outcome."""
     counters = StageCounters()
     index = NearDuplicateIndex(config.dedup, store.fingerprint)
-    recorder = Recorder(store, index, TopicFilter(config.topic.all_of), counters, [],
-                        dedup=config.dedup,
-                        template_min_pages=config.clean.template_min_pages)
+    recorder = Recorder.from_config(config, store, index, counters, [])
     rebuild = Rebuild(store)
     done = await _process_all(config, rebuild, rebuild.page_urls(), processor)
     with rebuild:

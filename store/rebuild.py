@@ -15,11 +15,10 @@ to the record it now duplicates::
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from types import TracebackType
 
-from store.db import Store
+from store.db import Store, decompress_html
 
 _DERIVED = ("duplicates", "signatures", "removals", "url_aliases", "url_keys",
             "site_paragraphs", "articles")
@@ -57,7 +56,7 @@ class Rebuild:
         row = self.store.conn.execute(
             "SELECT url, final_url, source, html, charset, fetched_at, feed_updated "
             "FROM pages WHERE url = ?", (url,)).fetchone()
-        return StoredPage(row[0], row[1], row[2], zlib.decompress(row[3]), row[4], row[5], row[6])
+        return StoredPage(row[0], row[1], row[2], decompress_html(row[3]), row[4], row[5], row[6])
 
     def old_text(self, url: str) -> tuple[str, str | None, str | None] | None:
         """(text, title, language) a page had before the rebuild, as record or duplicate."""
