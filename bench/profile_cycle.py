@@ -74,7 +74,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("fetch: ours", "(ingest/fetch"),
     ("discover", "(ingest/discovery.py"),
     ("worker: decode", "decode_html ("),
-    ("worker: trafilatura metadata", "extract_metadata (trafilatura"),
+    ("worker: trafilatura metadata", "page_metadata (metadata.py"),
     ("worker: trafilatura body", "bare_extraction (trafilatura"),
     ("worker: parse (load_html)", "load_html (trafilatura"),
     ("worker: our tree copies", "deepcopy (copy.py"),

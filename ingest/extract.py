@@ -36,13 +36,13 @@ import trafilatura
 from charset_normalizer import from_bytes
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from ingest.clean_lexicon import guess_language
 from ingest.clean_structure import prune_tree
 from ingest.errors import ExtractError
+from ingest.metadata import page_metadata
 from ingest.models import ExtractedArticle, Paragraph, Removal
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -203,7 +203,7 @@ def _parse(text: str, url: str | None) -> HtmlElement:
 
 def _metadata(tree: HtmlElement, url: str | None) -> Document:
     try:
-        return extract_metadata(tree, url, None, False, None)
+        return page_metadata(tree, url)
     # trafilatura's metadata code raises assorted built-in errors on odd pages.
     except Exception as exc:
         raise ExtractError(f"metadata extraction failed: {exc!r}", url=url) from exc
