@@ -72,8 +72,9 @@ class SiteLearning:
         return [(int(i), str(t), _text(lang)) for i, t, lang in rows]
 
     def _samples(self: _Store, site: str, keys: frozenset[str]) -> list[str]:
-        return [str(self._one("SELECT sample FROM site_paragraphs WHERE site = ? AND key = ?",
-                              (site, key)) or ("",))[0] for key in sorted(keys)]
+        rows = (self._one("SELECT sample FROM site_paragraphs WHERE site = ? AND key = ?",
+                          (site, key)) for key in sorted(keys))
+        return [str(row[0]) if row else "" for row in rows]
 
     def rewrite_article(self: _Store, article_id: int, text: str, removed: list[Removal],
                         fp: Fingerprint) -> None:
@@ -92,6 +93,9 @@ class SiteLearning:
                 ((article_id, offset + i, r.rule, r.text) for i, r in enumerate(removed)))
 
 
+_MIN_PROBE_CHARS = 8
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -102,6 +106,7 @@ def _text(value: object) -> str | None:
 
 def _probe(sample: str) -> str:
     """The longest digit-free run of a template paragraph (keys fold digits): every
-    record holding the paragraph, whatever its numbers, holds this run; "" if too short."""
+    record holding the paragraph, whatever its numbers, holds this run; "" if too short
+    to narrow the scan."""
     run = max(re.split(r"\d+", sample), key=len).strip()
-    return run if len(run) >= 20 else ""
+    return run if len(run) >= _MIN_PROBE_CHARS else ""

@@ -143,3 +143,22 @@ def test_www_mobile_and_scheme_variants_are_known(store: Store) -> None:
         assert known is not None and known.article_id == article_id
         assert store.article_for_url(variant) == article_id
     assert store.known_url("https://www.a.example/news/y") is None
+
+
+def _site_record(url: str, text: str, learn: tuple[tuple[str, str], ...] = ()) -> NewArticle:
+    rec = _new(url, text=text)
+    return NewArticle(url=rec.url, source=rec.source, article=rec.article,
+                      fingerprint=rec.fingerprint, page=rec.page, site="gazette.example",
+                      learn=learn)
+
+
+def test_site_articles_narrows_to_records_holding_the_template_sample(store: Store) -> None:
+    house = "The Gazette is printed by Coastal Media on Pier Street 12."
+    key = "the gazette is printed by coastal media on pier street #"
+    for i in range(6):
+        text = f"Story number {i} about the OpenAI trial." + (f"\n\n{house}" if i % 2 else "")
+        store.add_article(_site_record(f"https://gazette.example/{i}", text,
+                                       ((key, house),) if i % 2 else ()))
+    found = store.site_articles("gazette.example", frozenset({key}))
+    assert [text.endswith(house) for _, text, _ in found] == [True, True, True]
+    assert len(store.site_articles("gazette.example")) == 6
