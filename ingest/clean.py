@@ -72,12 +72,27 @@ def is_learnable(text: str) -> bool:
     """Whether a paragraph may count towards per-site template learning.
 
     Short lines ("Conclusion", "Read more") recur across a site's articles as
-    headings as well as widgets; they are left to the line rules.
+    headings as well as widgets; they are left to the line rules. So do data
+    rows ("36 | Alabama | 45.8", "$2.50 – $7.00"), whose keys fold every
+    number to ``#``: only words with a letter count.
 
     >>> is_learnable("Read more"), is_learnable("Sign up for our daily newsletter")
     (False, True)
+    >>> is_learnable("36 | Alabama | 45.8 | 12")
+    False
     """
-    return len(paragraph_key(text).split()) >= _LEARNABLE_WORDS
+    return is_learnable_key(paragraph_key(text))
+
+
+def is_learnable_key(key: str) -> bool:
+    """:func:`is_learnable` of a paragraph, given its :func:`paragraph_key`."""
+    found = 0
+    for word in key.split():
+        if any(c.isalpha() for c in word):
+            found += 1
+            if found == _LEARNABLE_WORDS:
+                return True
+    return False
 
 
 def clean_article(

@@ -151,6 +151,13 @@ def test_is_learnable_excludes_short_lines() -> None:
     assert is_learnable("Inscrivez-vous à notre newsletter quotidienne")
 
 
+def test_is_learnable_counts_only_words_with_letters() -> None:
+    # Data rows recur across a site's pages as data, not as template.
+    assert not is_learnable("36 | Alabama | 45.8 | 12")
+    assert not is_learnable("$2.50 – $7.00 – $9.10")
+    assert is_learnable("Read 3 more stories from 2024 here")
+
+
 # properties ---------------------------------------------------------------
 
 _VOCABULARY = ("le la les un une des tribunal juge société accord contrat projet plainte avocat "
