@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.clean import clean_article
+from ingest.clean import clean_article, paragraph_key
 from ingest.config import DedupSettings
 from ingest.dedup import Fingerprint, fingerprint
 from ingest.errors import ExtractError
@@ -34,8 +34,21 @@ class PageJob:
 
 @dataclass(frozen=True, slots=True)
 class ProcessedPage:
+    """A cleaned article with what the single writer needs to decide on it.
+
+    ``keys`` holds :func:`ingest.clean.paragraph_key` of each paragraph, in
+    order: computed here, in a worker, so the writer can apply and learn the
+    site's template by set lookups instead of re-normalising every paragraph.
+    """
+
     article: CleanedArticle
     fingerprint: Fingerprint
+    keys: tuple[str, ...]
+
+    @classmethod
+    def of(cls, article: CleanedArticle, dedup: DedupSettings) -> ProcessedPage:
+        return cls(article, fingerprint(article.text, article.language, dedup),
+                   tuple(paragraph_key(p.text) for p in article.paragraphs))
 
 
 def clean_page(body: bytes, url: str | None, charset: str | None = None,
@@ -55,5 +68,4 @@ def clean_job(job: PageJob) -> CleanedArticle:
 
 
 def process_page(job: PageJob) -> ProcessedPage:
-    cleaned = clean_page(job.body, job.url, job.charset, job.template)
-    return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, job.dedup))
+    return ProcessedPage.of(clean_page(job.body, job.url, job.charset, job.template), job.dedup)

@@ -16,13 +16,13 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ingest.clean import is_learnable, paragraph_key
+from ingest.clean import is_learnable_key, paragraph_key
 from ingest.config import Config, DedupSettings
 from ingest.decide import decide
 from ingest.dedup import Fingerprint, NearDuplicateIndex, fingerprint
 from ingest.errors import NewsdedupError, StoreError
 from ingest.logs import event
-from ingest.models import CleanedArticle, DedupDecision, FetchedPage, Removal, StageCounters
+from ingest.models import DedupDecision, FetchedPage, Removal, StageCounters
 from ingest.process import ProcessedPage
 from ingest.topic import TopicFilter
 from ingest.urls import canonical_url, declared_canonical, host_key
@@ -133,7 +133,7 @@ class Recorder:
             self._duplicate(task, page, done, decision, raw)
             return "duplicate", decision.method
         site = host_key(task.url)
-        learn = _learnable(done.article)
+        learn = _learnable(done)
         article_id = self.store.add_article(NewArticle(
             url=canonical, source=task.link.source, article=done.article, fingerprint=fp,
             page=raw, site=site, learn=learn))
@@ -146,14 +146,7 @@ class Recorder:
 
     def _current_template(self, site: str, done: ProcessedPage) -> ProcessedPage:
         """Apply template learned while this page was in flight (decided at commit)."""
-        keys = self.template(site)
-        article = done.article
-        plan = strip_template(article.text, keys) if keys else None
-        if plan is None:
-            return done
-        kept = tuple(p for p in article.paragraphs if paragraph_key(p.text) not in keys)
-        cleaned = replace(article, paragraphs=kept, removed=article.removed + tuple(plan[1]))
-        return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, self.dedup))
+        return apply_template(done, self.template(site), self.dedup)
 
     def _purge_template(self, site: str, keys: frozenset[str]) -> None:
         """A paragraph just became known template: clean the site's earlier records."""
@@ -204,13 +197,37 @@ class Recorder:
             return canonical_url(task.url)
 
 
-def _learnable(article: CleanedArticle) -> tuple[tuple[str, str], ...]:
+def _learnable(done: ProcessedPage) -> tuple[tuple[str, str], ...]:
     """The record's paragraphs that count for per-site learning, one per key."""
     seen: dict[str, str] = {}
-    for paragraph in article.paragraphs:
-        if is_learnable(paragraph.text):
-            seen.setdefault(paragraph_key(paragraph.text), paragraph.text)
+    for paragraph, key in zip(done.article.paragraphs, done.keys, strict=True):
+        if is_learnable_key(key):
+            seen.setdefault(key, paragraph.text)
     return tuple(seen.items())
+
+
+def apply_template(done: ProcessedPage, template: frozenset[str],
+                   dedup: DedupSettings) -> ProcessedPage:
+    """``done`` without its paragraphs whose key is ``template``, each one recorded as
+    a ``template`` removal; ``done`` itself when none or all of them are (a page that
+    is all template is the template's own page, as in :func:`strip_template`).
+
+    >>> from ingest.models import CleanedArticle, Paragraph
+    >>> page = ProcessedPage.of(CleanedArticle("u", None, None, None, "en", (
+    ...     Paragraph("A story."), Paragraph("Subscribe to our daily letter now"))),
+    ...     DedupSettings())
+    >>> out = apply_template(page, frozenset({page.keys[1]}), DedupSettings())
+    >>> out.article.text, out.keys == page.keys[:1], out.article.removed[0].rule
+    ('A story.', True, 'template')
+    """
+    if template.isdisjoint(done.keys) or template.issuperset(done.keys):
+        return done
+    article = done.article
+    pairs = tuple(zip(article.paragraphs, done.keys, strict=True))
+    kept = tuple(p for p, key in pairs if key not in template)
+    removed = tuple(Removal(p.text, "template") for p, key in pairs if key in template)
+    return ProcessedPage.of(replace(article, paragraphs=kept,
+                                    removed=article.removed + removed), dedup)
 
 
 def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]] | None:
@@ -219,7 +236,7 @@ def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]]
     A record is never emptied: if every paragraph were template, the page is
     the template's own page and is left alone.
 
-    >>> strip_template("Story.\n\nSubscribe to our daily letter now", frozenset(
+    >>> strip_template("Story.\\n\\nSubscribe to our daily letter now", frozenset(
     ...     {paragraph_key("Subscribe to our daily letter now")}))
     ('Story.', [Removal(text='Subscribe to our daily letter now', rule='template')])
     """

@@ -16,7 +16,7 @@ import logging
 from collections import deque
 
 from ingest.config import Config
-from ingest.dedup import NearDuplicateIndex, fingerprint
+from ingest.dedup import NearDuplicateIndex
 from ingest.errors import ExtractError
 from ingest.logs import event
 from ingest.models import CleanedArticle, DiscoveredLink, FetchedPage, Paragraph, StageCounters
@@ -86,7 +86,7 @@ def _from_text(url: str, text: str, title: str | None, language: str | None, *,
     article = CleanedArticle(url=url, title=title, author=None, published=None,
                              language=language,
                              paragraphs=tuple(Paragraph(p) for p in text.split("\n\n")))
-    return ProcessedPage(article, fingerprint(text, language, config.dedup))
+    return ProcessedPage.of(article, config.dedup)
 
 
 def _result(page: StoredPage, done: ProcessedPage | ExtractError) -> PageResult:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 import service
 from ingest.clean import paragraph_key
-from ingest.record import strip_template
+from ingest.config import DedupSettings
+from ingest.models import CleanedArticle, Paragraph
+from ingest.process import ProcessedPage
+from ingest.record import apply_template, strip_template
 from loopback import LoopbackServer
 from newsweb import STORIES, article_html, rss
 
@@ -59,3 +65,43 @@ def test_strip_template_never_empties_a_record() -> None:
     assert strip_template("A story.\n\nAnother line.", keys) is None
     kept, removed = strip_template(f"A story about Musk.\n\n{HOUSE}", keys) or ("", [])
     assert kept == "A story about Musk." and [r.rule for r in removed] == ["template"]
+
+
+def _processed(texts: list[str]) -> ProcessedPage:
+    article = CleanedArticle("https://gazette.example/a", "T", None, None, "en",
+                             tuple(Paragraph(t) for t in texts))
+    return ProcessedPage.of(article, DedupSettings())
+
+
+def test_processed_page_keys_follow_its_paragraphs() -> None:
+    done = _processed(["A story about Musk.", HOUSE])
+    assert done.keys == (paragraph_key("A story about Musk."), paragraph_key(HOUSE))
+
+
+def test_apply_template_removes_and_records_only_template_paragraphs() -> None:
+    done = _processed(["A story about Musk.", HOUSE, "The court ruled on Monday."])
+    out = apply_template(done, frozenset({paragraph_key(HOUSE)}), DedupSettings())
+    assert out.article.text == "A story about Musk.\n\nThe court ruled on Monday."
+    assert [(r.rule, r.text) for r in out.article.removed] == [("template", HOUSE)]
+    assert out.keys == (done.keys[0], done.keys[2])
+    assert out.fingerprint == _processed(["A story about Musk.",
+                                          "The court ruled on Monday."]).fingerprint
+
+
+STORY_LINES = st.lists(st.sampled_from([HOUSE, "A story about Musk.", "Altman replied.",
+                                        "Subscribe to the Gazette today", "The judge agreed."]),
+                       min_size=1, max_size=6)
+
+
+@given(STORY_LINES, st.sets(st.sampled_from([HOUSE, "Subscribe to the Gazette today",
+                                             "Altman replied."])))
+def test_apply_template_agrees_with_strip_template(texts: list[str], template: set[str]) -> None:
+    keys = frozenset(paragraph_key(t) for t in template)
+    done = _processed(texts)
+    out = apply_template(done, keys, DedupSettings())
+    plan = strip_template(done.article.text, keys)
+    if plan is None:
+        assert out is done
+    else:
+        assert out.article.text == plan[0]
+        assert [r.text for r in out.article.removed] == [r.text for r in plan[1]]
