@@ -42,8 +42,9 @@ class SiteLearning:
 
     def site_template(self: _Store, site: str, min_pages: int) -> frozenset[str]:
         """Paragraph keys found on at least ``min_pages`` records of ``site``."""
-        rows = self.conn.execute("SELECT key FROM site_paragraphs WHERE site = ? AND pages >= ?",
-                                 (site, min_pages))
+        # "pages >= 2" spelled out lets SQLite use the partial index (migration 0007).
+        rows = self.conn.execute("SELECT key FROM site_paragraphs WHERE site = ? AND pages >= ? "
+                                 "AND pages >= 2", (site, min_pages))
         return frozenset(key for (key,) in rows)
 
     def newly_template(self: _Store, site: str, keys: list[str], min_pages: int) -> frozenset[str]:
