@@ -229,3 +229,22 @@ def test_extraction_is_repeatable_on_one_page() -> None:
     html = page(paragraphs(6) + "<div class='share-buttons'>Partager</div>")
     assert extract_with_removals(html, "https://a.example/x") == extract_with_removals(
         html, "https://a.example/x")
+
+
+# parsing -------------------------------------------------------------------
+
+def test_a_str_with_an_xml_encoding_declaration_parses() -> None:
+    html = "<?xml version='1.0' encoding='utf-8'?>" + page(paragraphs(6))
+    assert len(extract_article(html, "https://a.example/x").paragraphs) == 6
+
+
+def test_text_that_is_not_html_is_rejected() -> None:
+    with pytest.raises(ExtractError, match="unparsable"):
+        extract_article("A plain sentence, no markup at all.", "https://a.example/x")
+
+
+def test_forms_inside_the_article_do_not_need_lxml_form_classes() -> None:
+    form = ("<form action='/s'><label>Email<input name='e'></label><select name='c'>"
+            "<option>FR</option></select><textarea name='t'></textarea></form>")
+    art = extract_article(page(paragraphs(6) + form), "https://a.example/x")
+    assert len([p for p in art.paragraphs if p.text.startswith("p ")]) == 6
