@@ -9,6 +9,7 @@ kept here so each module stays small::
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -49,13 +50,10 @@ class SiteLearning:
 
     def newly_template(self: _Store, site: str, keys: list[str], min_pages: int) -> frozenset[str]:
         """Those of ``keys`` that the last record made template (count just reached)."""
-        found: set[str] = set()
-        for key in keys:
-            row = self._one("SELECT 1 FROM site_paragraphs WHERE site = ? AND key = ? "
-                            "AND pages = ?", (site, key, min_pages))
-            if row is not None:
-                found.add(key)
-        return frozenset(found)
+        rows = self.conn.execute(
+            "SELECT key FROM site_paragraphs WHERE site = ? AND pages = ? AND key IN "
+            "(SELECT value FROM json_each(?))", (site, min_pages, json.dumps(keys)))
+        return frozenset(key for (key,) in rows)
 
     def site_articles(self: _Store, site: str, keys: frozenset[str] = frozenset()
                       ) -> list[tuple[int, str, str | None]]:
