@@ -36,6 +36,7 @@ from ingest.process import PageJob, ProcessedPage, process_page
 from ingest.record import FetchLogRow, Recorder
 from ingest.urls import canonical_url, host_key
 from ingest.workers import WorkerPool
+from store.batch import Batch
 from store.db import Store, utcnow
 from store.records import KnownUrl
 
@@ -190,17 +191,17 @@ class Pipeline:
                          recorder: Recorder) -> None:
         window = max(4, self.config.fetch.concurrency * 4)
         pending: deque[asyncio.Task[PageResult]] = deque()
-        with self.store.batch() as tick:
+        with self.store.batch() as batch:
             try:
                 for task in tasks:
                     pending.append(asyncio.create_task(
                         self._fetch_process(fetcher, task, recorder)))
                     if len(pending) >= window:
-                        recorder.commit(await pending.popleft())
-                        tick(not pending[0].done())
+                        recorder.commit(await _next(pending, batch))
+                        batch.page()
                 while pending:
-                    recorder.commit(await pending.popleft())
-                    tick(not pending or not pending[0].done())
+                    recorder.commit(await _next(pending, batch))
+                    batch.page()
             finally:
                 for leftover in pending:
                     leftover.cancel()
@@ -218,6 +219,17 @@ class Pipeline:
         except (FetchError, ExtractError, StoreError) as exc:
             exc.url = exc.url or task.link.url
             return PageResult(task, page, error=exc)
+
+
+async def _next(pending: deque[asyncio.Task[PageResult]], batch: Batch) -> PageResult:
+    """The oldest page's result; if it is slow in coming, commit what is recorded first,
+    so readers do not wait on a slow page for the pages before it."""
+    head = pending[0]  # left in ``pending`` until done, so a cancelled cycle cancels it
+    if not head.done():
+        await asyncio.wait({head}, timeout=batch.max_age)
+        if not head.done():
+            batch.commit()
+    return await pending.popleft()
 
 
 def _changed(known: KnownUrl, link: DiscoveredLink, prefetched: FetchedPage | None,

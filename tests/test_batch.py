@@ -1,0 +1,105 @@
+"""Tests for store.batch: commits every N pages or every T seconds, and on request."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import PageResult, _next
+from store.batch import Batch
+from store.db import Store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _batch(size: int = 3, max_age: float = 1.0) -> tuple[Batch, list[float], Clock]:
+    clock, commits = Clock(), []
+    return Batch(lambda: commits.append(clock.now), size=size, max_age=max_age,
+                 clock=clock), commits, clock
+
+
+def test_commits_when_full() -> None:
+    batch, commits, _ = _batch(size=3)
+    for _ in range(7):
+        batch.page()
+    assert len(commits) == 2 and batch.pending == 1
+
+
+def test_commits_when_old_even_if_not_full() -> None:
+    batch, commits, clock = _batch(size=100, max_age=1.0)
+    batch.page()
+    clock.now = 0.5
+    batch.page()
+    assert commits == []
+    clock.now = 1.2
+    batch.page()
+    assert commits == [1.2] and batch.pending == 0
+
+
+def test_commit_on_request_only_when_pages_wait() -> None:
+    batch, commits, clock = _batch()
+    batch.commit()
+    assert commits == []
+    batch.page()
+    batch.commit()
+    assert commits == [0.0]
+    clock.now = 0.9
+    batch.page()  # the age counts from the last commit, not from the start
+    assert len(commits) == 1
+
+
+@pytest.mark.parametrize(("size", "max_age"), [(0, 1.0), (5, 0.0)])
+def test_bad_parameters_say_what_to_do(size: int, max_age: float) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        Batch(lambda: None, size=size, max_age=max_age)
+
+
+def test_store_batch_makes_pages_visible_to_readers_at_each_commit(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "n.db")
+    reader = sqlite3.connect(tmp_path / "n.db")
+
+    def skipped() -> int:
+        return int(reader.execute("SELECT count(*) FROM skipped").fetchone()[0])
+
+    with store.batch(size=2, max_age=60) as batch:
+        store.add_skipped("https://a.example/1", "s", "off_topic", None)
+        batch.page()
+        assert skipped() == 0  # still in the open transaction
+        store.add_skipped("https://a.example/2", "s", "off_topic", None)
+        batch.page()
+        assert skipped() == 2
+        store.add_skipped("https://a.example/3", "s", "off_topic", None)
+        batch.page()
+        batch.commit()
+        assert skipped() == 3
+        store.add_skipped("https://a.example/4", "s", "off_topic", None)
+    assert skipped() == 4  # committed on exit
+
+
+def test_pipeline_commits_recorded_pages_before_waiting_on_a_slow_one() -> None:
+    async def result(delay: float) -> PageResult:
+        await asyncio.sleep(delay)
+        return PageResult(task=None)  # type: ignore[arg-type]
+
+    async def run() -> tuple[list[int], int]:
+        commits: list[int] = []
+        batch = Batch(lambda: commits.append(1), size=100, max_age=0.05)
+        pending = deque([asyncio.create_task(result(0.0)), asyncio.create_task(result(0.3))])
+        await _next(pending, batch)
+        batch.page()
+        fast_commits = len(commits)
+        await _next(pending, batch)
+        return commits, fast_commits
+
+    commits, fast_commits = asyncio.run(run())
+    assert fast_commits == 0 and len(commits) == 1
