@@ -3,7 +3,7 @@
 Run from the repository root (a few minutes on 2 cores)::
 
     .venv/bin/python bench/throughput.py [--data ../shared/data] [--limit N] [--workers N]
-        [--variant template-index+zlib1 ...] [--keep DIR]
+        [--variant switch1ms ...] [--keep DIR]
 
 What it does, in one run (issue 7):
 
