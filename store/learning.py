@@ -42,7 +42,11 @@ class SiteLearning:
             ((site, key, text, now, now) for key, text in paragraphs))
 
     def site_template(self: _Store, site: str, min_pages: int) -> frozenset[str]:
-        """Paragraph keys found on at least ``min_pages`` records of ``site``."""
+        """Paragraph keys found on at least ``min_pages`` (>= 2, as ``clean.template_min_pages``
+        is) records of ``site``."""
+        if min_pages < 2:
+            raise ValueError(f"min_pages must be >= 2 (a paragraph on one record is not "
+                             f"template), got {min_pages}")
         # "pages >= 2" spelled out lets SQLite use the partial index (migration 0007).
         rows = self.conn.execute("SELECT key FROM site_paragraphs WHERE site = ? AND pages >= ? "
                                  "AND pages >= 2", (site, min_pages))

@@ -162,3 +162,14 @@ def test_site_articles_narrows_to_records_holding_the_template_sample(store: Sto
     found = store.site_articles("gazette.example", frozenset({key}))
     assert [text.endswith(house) for _, text, _ in found] == [True, True, True]
     assert len(store.site_articles("gazette.example")) == 6
+
+
+def test_site_template_needs_two_records_at_least(store: Store) -> None:
+    key, text = "sign up for the gazette letter", "Sign up for the Gazette letter"
+    for i in range(3):
+        store.add_article(_site_record(f"https://gazette.example/t{i}", f"Story {i}.\n\n{text}",
+                                       ((key, text),)))
+    assert store.site_template("gazette.example", 3) == {key}
+    assert store.site_template("gazette.example", 4) == frozenset()
+    with pytest.raises(ValueError, match=">= 2"):
+        store.site_template("gazette.example", 1)
