@@ -15,6 +15,7 @@ to the record it now duplicates::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -49,8 +50,17 @@ class Rebuild:
         self._next_id = 1
 
     def page_urls(self) -> list[str]:
-        """Stored pages' URLs in the order they were first decided."""
-        return [u for (u,) in self.store.conn.execute("SELECT url FROM pages ORDER BY rowid")]
+        """Stored pages' URLs in the order they were first decided, except that a page an
+        editor merged into a record comes after that record's page (see :func:`replay_order`)."""
+        urls = [u for (u,) in self.store.conn.execute("SELECT url FROM pages ORDER BY rowid")]
+        return replay_order(urls, self._merged_into())
+
+    def _merged_into(self) -> dict[str, str]:
+        """URL of each page whose latest review is a merge -> its target record's page URL."""
+        rows = self.store.conn.execute(
+            "SELECT r.url, p.url FROM reviews r JOIN pages p ON p.article_id = r.target_id "
+            "WHERE r.action = 'merge' AND r.id = (SELECT max(id) FROM reviews WHERE url = r.url)")
+        return dict(rows.fetchall())
 
     def load_page(self, url: str) -> StoredPage:
         row = self.store.conn.execute(
@@ -120,3 +130,33 @@ class Rebuild:
                      "(SELECT id FROM duplicates)")
         generation = self.store.index_generation() + 1
         conn.execute(f"PRAGMA user_version = {generation:d}")
+
+
+def replay_order(urls: list[str], after: Mapping[str, str]) -> list[str]:
+    """``urls`` in order, each ``u`` with ``after[u]`` among them moved just after it.
+
+    An editor may merge a page into a record whose page was stored later; the
+    replay must record that page first, or the merge would point at a record
+    that does not exist yet. Chains are followed; a cycle (which reviews
+    cannot make) falls back to the original order.
+
+    >>> replay_order(["a", "b", "c"], {"a": "c"})
+    ['b', 'c', 'a']
+    """
+    present, placed, out = set(urls), set[str](), list[str]()
+    waiting: dict[str, list[str]] = {}
+
+    def place(url: str) -> None:
+        out.append(url)
+        placed.add(url)
+        for follower in waiting.pop(url, []):
+            place(follower)
+
+    for url in urls:
+        target = after.get(url)
+        if target in present and target not in placed and target != url:
+            waiting.setdefault(target, []).append(url)
+        else:
+            place(url)
+    out.extend(url for url in urls if url not in placed)  # cycles only
+    return out

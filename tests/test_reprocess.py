@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import service
 from ingest.urls import canonical_url
 from newsweb import EXPECTED, NewsWeb
+from store.rebuild import replay_order
 
 TOPIC = '[["musk"], ["altman", "openai"]]'
 
@@ -64,3 +67,21 @@ def test_reprocess_twice_changes_nothing(web: NewsWeb, tmp_path: Path) -> None:
     before = _state(config)
     assert service.main(["reprocess", "--config", str(config)]) == 0
     assert _state(config) == before
+
+
+@given(st.permutations(list(range(12))), st.lists(st.tuples(
+    st.integers(0, 11), st.integers(0, 11)), max_size=12))
+def test_replay_order_puts_each_merge_target_first(rank: list[int],
+                                                    pairs: list[tuple[int, int]]) -> None:
+    urls = [f"u{i}" for i in range(12)]
+    # An acyclic "page -> page it must follow" map: targets rank lower than their pages.
+    after = {f"u{a}": f"u{b}" for a, b in pairs if rank[b] < rank[a]}
+    out = replay_order(urls, after)
+    assert sorted(out) == sorted(urls)
+    assert all(out.index(page) > out.index(target) for page, target in after.items())
+
+
+def test_replay_order_keeps_order_without_merges_and_survives_a_cycle() -> None:
+    urls = ["a", "b", "c", "d"]
+    assert replay_order(urls, {}) == urls
+    assert sorted(replay_order(urls, {"a": "b", "b": "a"})) == urls

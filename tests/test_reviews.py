@@ -360,3 +360,19 @@ def test_reviews_survive_reprocess(web: NewsWeb, tmp_path: Path) -> None:
         split_id,)
     assert _where(conn, en3) == ("duplicate", "review", en2)
     assert _where(conn, en1) == ("article", None, None)
+
+
+def test_a_merge_into_a_later_page_survives_reprocess(web: NewsWeb, tmp_path: Path) -> None:
+    """The target record's page was stored after the merged page: the replay must record
+    the target first, or the merge would point at a record that does not exist yet."""
+    config, conn = _crawl(web, tmp_path)
+    en2, en3 = (canonical_url(web.page_urls[k]) for k in ("en2", "en3"))
+    order = [u for (u,) in conn.execute("SELECT url FROM pages ORDER BY rowid")]
+    assert order.index(en2) < order.index(en3)
+    ids = dict(conn.execute("SELECT url, id FROM articles"))
+    assert _cli(["review", "merge", str(ids[en2]), "--into", str(ids[en3]),
+                 "--config", str(config)]) == 0
+    assert service.main(["reprocess", "--config", str(config)]) == 0
+    assert _where(conn, en2) == ("duplicate", "review", en3)
+    assert conn.execute("SELECT id FROM articles WHERE url = ?", (en3,)).fetchone() == (
+        ids[en3],)
