@@ -4,7 +4,9 @@ Pages are replayed in the order they were first decided, through the same
 worker processes and the same :class:`~ingest.record.Recorder` as a crawl,
 so the result is what a fresh crawl of the same pages would store today,
 with no refetch. A page whose extraction now fails keeps the text it had,
-so a reprocess never loses a record::
+so a reprocess never loses a record. Processed pages wait for the replay in
+a scratch file (:class:`store.spill.Spill`), so memory stays bounded
+whatever the size of the store::
 
     summary = await reprocess(config, store, pool)
 """
@@ -25,6 +27,7 @@ from ingest.process import PageJob, ProcessedPage
 from ingest.record import Recorder
 from store.db import Store
 from store.rebuild import Rebuild, StoredPage
+from store.spill import Spill
 
 log = logging.getLogger("newsdedup.reprocess")
 _WINDOW = 32
@@ -36,32 +39,31 @@ async def reprocess(config: Config, store: Store, processor: Processor) -> dict[
     index = NearDuplicateIndex(config.dedup, store.fingerprint)
     recorder = Recorder.from_config(config, store, index, counters, [])
     rebuild = Rebuild(store)
-    done = await _process_all(config, rebuild, rebuild.page_urls(), processor)
-    with rebuild:
-        urls = rebuild.page_urls()  # pages stored by a cycle meanwhile are done now
-        late = [u for u in urls if u not in done]
-        done.update(await _process_all(config, rebuild, late, processor))
-        rebuild.clear()
-        for url in urls:
-            recorder.commit(_result(rebuild.load_page(url), done[url]))
+    with Spill() as done:
+        await _process_all(config, rebuild, rebuild.page_urls(), processor, done)
+        with rebuild:
+            urls = rebuild.page_urls()  # pages stored by a cycle meanwhile are done now
+            late = [u for u in urls if u not in done]
+            await _process_all(config, rebuild, late, processor, done)
+            rebuild.clear()
+            for url in urls:
+                recorder.commit(_result(rebuild.load_page(url), done.get(url)))
     event(log, "reprocess", pages=len(urls), **counters.counts)
     return dict(sorted(counters.counts.items()))
 
 
-async def _process_all(config: Config, rebuild: Rebuild, urls: list[str], processor: Processor
-                       ) -> dict[str, ProcessedPage | ExtractError]:
-    """Process pages with a bounded number in flight, keyed by URL."""
+async def _process_all(config: Config, rebuild: Rebuild, urls: list[str], processor: Processor,
+                       done: Spill) -> None:
+    """Process pages with a bounded number in flight into ``done``, keyed by URL."""
     pending: deque[tuple[str, asyncio.Task[ProcessedPage | ExtractError]]] = deque()
-    done: dict[str, ProcessedPage | ExtractError] = {}
     for url in urls:
         page = rebuild.load_page(url)
         pending.append((url, asyncio.ensure_future(_process(config, rebuild, page, processor))))
         if len(pending) >= _WINDOW:
             key, task = pending.popleft()
-            done[key] = await task
+            done.put(key, await task)
     for key, task in pending:
-        done[key] = await task
-    return done
+        done.put(key, await task)
 
 
 async def _process(config: Config, rebuild: Rebuild, page: StoredPage,
