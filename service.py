@@ -36,14 +36,14 @@ from ingest.config import Config, ExtractSettings, SourceSettings, load_config
 from ingest.dedup import NearDuplicateIndex
 from ingest.errors import ConfigError, NewsdedupError
 from ingest.fetch import Fetcher
-from ingest.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics, sqlite_totals
+from ingest.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics
 from ingest.pipeline import Pipeline, pool_processor
 from ingest.process import PageJob, clean_job
 from ingest.reprocess import reprocess
 from ingest.workers import WorkerPool
 from report.cli import add_report_parsers
 from store.db import Store
-from store.queries import stats
+from store.queries import sqlite_totals, stats
 
 log = logging.getLogger("newsdedup")
 EXIT_CONFIG = 2

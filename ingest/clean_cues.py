@@ -5,10 +5,10 @@ Patterns describe *kinds* of phrasing ("share this ...", "lire aussi",
 cue decides alone: :mod:`ingest.clean_rules` combines them with length,
 punctuation and position. All patterns are case-insensitive.
 
-Every line of every article is searched for these cues, and a long
-alternation costs every branch at every position, so those patterns are
-:class:`Cue` objects: the same ``search`` answers, after a test that the
-words any match must contain (read off the pattern itself) are in the line.
+Every line of every article is searched for these cues, so the long
+alternations are :class:`~ingest.cue_patterns.Cue` objects, which skip a line
+lacking the words any match must contain. Plain word lists (social tokens,
+byline words, month names) live in :mod:`ingest.clean_lexicon`.
 
 Example::
 
@@ -21,149 +21,16 @@ Example::
 from __future__ import annotations
 
 import re
-import re._constants as _op  # the parsed-pattern vocabulary, for required_factors
-import re._parser as _parser
-from collections.abc import Iterable
-from functools import lru_cache
-from typing import Any
 
-from ingest.clean_lexicon import MEMO_MAX_CHARS, MEMO_SIZE, wordset
+from ingest.clean_lexicon import META_WORDS, MONTHS
+from ingest.cue_patterns import Cue
 
 _I = re.IGNORECASE
-
-# Cheap necessary tests in front of long alternations (see Cue) ---------------
-
-# The regex engine, ignoring case, also takes the dotted capital I and the
-# dotless i for "i" and the long s for "s"; lower() does not, so fold() maps
-# them first. Needle characters are restricted to ASCII and Latin letters (and
-# a few uncased signs), for which test_clean_cues checks every code point.
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
-_FOLDABLE_EXTRA = frozenset("’«»–—…€£")
-_MIN_NEEDLE = 3
-_REPEATS = (_op.MAX_REPEAT, _op.MIN_REPEAT, _op.POSSESSIVE_REPEAT)
-
-
-def fold(text: str) -> str:
-    """Lower-cased text in which any case-insensitive match of a literal word of a
-    pattern appears as that word, folded (see :func:`required_factors`).
-
-    >>> fold("DİSCLAİMER")
-    'disclaimer'
-    """
-    if len(text) > MEMO_MAX_CHARS:
-        return text.translate(_FOLD).lower()
-    return _fold(text)
-
-
-@lru_cache(maxsize=MEMO_SIZE)
-def _fold(text: str) -> str:
-    return text.translate(_FOLD).lower()
-
-
-def required_factors(pattern: str, flags: int = 0) -> frozenset[str] | None:
-    """Folded strings one of which is in every text the pattern matches, or None.
-
-    A long alternation searched through a whole paragraph tries every branch at
-    every position; testing ``needle in fold(text)`` for a few dozen needles is
-    far cheaper and, when no needle is there, proves the search would fail.
-    Read off the parsed pattern: a run of literal characters is required, a
-    group or a repeat (at least once) requires what its content requires, and
-    an alternation requires one of its branches' requirements. None when some
-    branch requires nothing useful (then the pattern is always searched).
-
-    >>> sorted(required_factors(r"\b(?:free|bonus) spins?|deposits?", re.I))
-    [' spin', 'deposit']
-    """
-    try:
-        found = _factors(_parser.parse(pattern, flags))
-    except (re.error, TypeError, ValueError, IndexError):  # unknown parser shape: no filter
-        return None
-    if not found or min(map(len, found)) < _MIN_NEEDLE:
-        return None
-    # A needle containing another adds nothing: where it is, the other is too.
-    return frozenset(n for n in found if not any(m != n and m in n for m in found))
-
-
-def _factors(items: Iterable[tuple[Any, Any]]) -> frozenset[str] | None:
-    """The strongest requirement of a sequence: each item's, and each literal run's."""
-    best: frozenset[str] | None = None
-    run: list[str] = []
-    for op, av in items:
-        if op is _op.LITERAL and _foldable(chr(av)):
-            run.append(chr(av))
-            continue
-        best = _stronger(best, _literal(run))
-        run = []
-        best = _stronger(best, _item_factors(op, av))
-    return _stronger(best, _literal(run))
-
-
-def _item_factors(op: Any, av: Any) -> frozenset[str] | None:
-    if op is _op.SUBPATTERN:
-        return _factors(av[3])
-    if op is _op.ATOMIC_GROUP:
-        return _factors(av)
-    if op is _op.BRANCH:
-        branches = [_factors(branch) for branch in av[1]]
-        if any(not b for b in branches):
-            return None
-        return frozenset().union(*branches)  # type: ignore[arg-type]
-    if op in _REPEATS and av[0] >= 1:
-        return _factors(av[2])
-    return None  # classes, anchors, lookarounds, optional parts: nothing required
-
-
-def _foldable(char: str) -> bool:
-    return (char.isascii() or ("\u00c0" <= char <= "\u024f" and char not in "\u0130\u0131\u017f")
-            or char in _FOLDABLE_EXTRA)
-
-
-def _literal(run: list[str]) -> frozenset[str] | None:
-    return frozenset({fold("".join(run))}) if run else None
-
-
-def _stronger(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    """The more selective requirement: longer shortest needle, then fewer needles."""
-    if not a or not b:
-        return a or b
-    return max(a, b, key=lambda s: (min(map(len, s)), -len(s)))
-
-
-class Cue:
-    """A compiled pattern whose ``search`` first checks its required needles.
-
-    Same answers as ``re.compile(pattern, flags).search``; only faster on
-    text that cannot match, which is nearly every line of an article.
-    """
-
-    __slots__ = ("needles", "regex")
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self.regex = re.compile(pattern, flags)
-        self.needles = required_factors(pattern, flags)
-
-    def search(self, text: str) -> re.Match[str] | None:
-        if self.needles is not None:
-            folded = fold(text)
-            if not any(needle in folded for needle in self.needles):
-                return None
-        return self.regex.search(text)
-
-
-# Cues ------------------------------------------------------------------------
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _NAME_WORD = rf"[{_UP}][\w'’.-]*"
 _PARTICLE = r"(?:de|da|del|della|di|du|des|van|von|der|den|le|la|bin|ibn|al|el|dos|y)"
 NAME = rf"{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}}"
-
-SOCIAL_TOKENS = wordset(
-    "facebook twitter x linkedin whatsapp telegram pinterest reddit tumblr flipboard pocket "
-    "messenger bluesky threads mastodon instagram youtube tiktok snapchat viber line vk "
-    "email mail e print imprimer share shares sharing partager partagez partage partages "
-    "tweet tweets copy copier link lien url sms comments commentaires comment commentaire "
-    "likes like j aime vues views k m f in"
-)
 
 SHARE_CALL = re.compile(
     r"^\W*(?:spread the (?:love|word)|share the love|sharing is caring|"
@@ -401,22 +268,6 @@ DISCLAIMER_LABEL = re.compile(
     r"clause de non-responsabilité|avis de non-responsabilité|affiliate disclaimer)\b",
     _I,
 )
-
-_META_WORDS = (
-    "à a au in at de des du d for pour and et the le la les of on staff writer reporter "
-    "journaliste correspondent correspondant correspondante editor rédacteur rédactrice "
-    "envoyé envoyée spécial spéciale updated published publié publiée mis jour ago il y "
-    "hours hour minutes min h heures read lecture posted with avec contributor contributing "
-    "senior chief news desk service agency agence am pm et gmt utc cet cest est pst"
-)
-META_WORDS = frozenset(_META_WORDS.split())
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec janvier février mars avril mai juin "
-    "juillet août septembre octobre novembre décembre monday tuesday wednesday thursday friday "
-    "saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche"
-)
-MONTHS = frozenset(_MONTHS.split())
 
 BYLINE = re.compile(
     r"^(?i:by|par|written by|écrit par|rédigé par|texte de|text by|reported by|reporting by|"

@@ -44,6 +44,31 @@ STOPWORDS = {
     ),
 }
 
+# Word lists of the cleaning cues (:mod:`ingest.clean_cues`, :mod:`ingest.clean_rules`):
+# tokens of share widgets, words around a byline's name, month and day names.
+SOCIAL_TOKENS = wordset(
+    "facebook twitter x linkedin whatsapp telegram pinterest reddit tumblr flipboard pocket "
+    "messenger bluesky threads mastodon instagram youtube tiktok snapchat viber line vk "
+    "email mail e print imprimer share shares sharing partager partagez partage partages "
+    "tweet tweets copy copier link lien url sms comments commentaires comment commentaire "
+    "likes like j aime vues views k m f in"
+)
+_META_WORDS = (
+    "à a au in at de des du d for pour and et the le la les of on staff writer reporter "
+    "journaliste correspondent correspondant correspondante editor rédacteur rédactrice "
+    "envoyé envoyée spécial spéciale updated published publié publiée mis jour ago il y "
+    "hours hour minutes min h heures read lecture posted with avec contributor contributing "
+    "senior chief news desk service agency agence am pm et gmt utc cet cest est pst"
+)
+META_WORDS = frozenset(_META_WORDS.split())
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec janvier février mars avril mai juin "
+    "juillet août septembre octobre novembre décembre monday tuesday wednesday thursday friday "
+    "saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche"
+)
+MONTHS = frozenset(_MONTHS.split())
+
 
 _COMMON = STOPWORDS["en"] | STOPWORDS["fr"]
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ingest import clean_cues as cue
 from ingest.clean_lexicon import (
+    SOCIAL_TOKENS,
     letter_ratio,
     lowercase_ratio,
     stopword_ratio,
@@ -77,7 +78,7 @@ def is_share_widget(line: Line) -> bool:
     if cue.SHARE_CALL.search(line.text):
         return True
     tokens = word_tuple(line.text)
-    return bool(tokens) and all(t in cue.SOCIAL_TOKENS or t.isdigit() for t in tokens) and any(
+    return bool(tokens) and all(t in SOCIAL_TOKENS or t.isdigit() for t in tokens) and any(
         not t.isdigit() for t in tokens
     )
 

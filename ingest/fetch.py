@@ -6,7 +6,8 @@ before connecting (:mod:`ingest.netsafety`), obeys robots.txt
 (:mod:`ingest.robots`), follows redirects by hand so each hop is checked
 again, bounds every exchange by a total deadline, streams and caps the
 decoded body (a gzip bomb stops at the cap too) and refuses content that is
-not what the caller can use. Politeness is built in: bounded concurrency,
+not what the caller can use (the httpx client's settings, and why:
+:mod:`ingest.fetchclient`). Politeness is built in: bounded concurrency,
 a per-host limit and a minimum delay between request starts to one host::
 
     async with Fetcher(config.fetch) as fetcher:
@@ -21,9 +22,7 @@ carries the URL; ``fetcher.counters`` counts outcomes by reason.
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -51,6 +50,7 @@ from ingest.fetchbody import (
     media_type,
     read_body,
 )
+from ingest.fetchclient import make_client
 from ingest.models import FetchedPage, StageCounters
 from ingest.netsafety import Resolver, check_host, system_resolver
 from ingest.robots import MAX_ROBOTS_BYTES, MAX_ROBOTS_REDIRECTS, RobotsCache, RobotsPolicy
@@ -107,7 +107,7 @@ class Fetcher:
         self._hosts: dict[str, _Host] = {}
         self._robots = RobotsCache(clock)
         self._robots_locks: dict[str, asyncio.Lock] = {}
-        self._client = _make_client(settings, transport)
+        self._client = make_client(settings, transport)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -271,36 +271,6 @@ class Fetcher:
         if not self.settings.allow_private_addresses:
             await check_host(target.host, _port(target), url=url, resolver=self._resolver)
         return await self._exchange(target, url, {}, "robots")
-
-
-def _make_client(settings: FetchSettings,
-                 transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-    """An httpx client that never follows redirects or reads proxy settings.
-
-    ``trust_env=False``: an HTTP(S)_PROXY from the environment would bypass
-    the address check (the proxy, not us, would connect to the target).
-    Only gzip and deflate are offered, because only those are decoded with
-    a bounded output size (see :mod:`ingest.fetchbody`).
-    """
-    t = settings.timeout_seconds
-    # Limits belong to the transport (httpx ignores a client's limits when given one).
-    # Idle connections expire before the common 5 s server keep-alive timeout, so we
-    # rarely send a request on a connection the server is closing.
-    limits = httpx.Limits(max_connections=settings.concurrency * 2,
-                          max_keepalive_connections=settings.concurrency,
-                          keepalive_expiry=2.0)
-    return httpx.AsyncClient(
-        transport=transport or httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0,
-                                                        limits=limits),
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-        timeout=httpx.Timeout(t), follow_redirects=False, trust_env=False,
-    )
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context for all fetchers: building one costs ~30 ms."""
-    return httpx.create_ssl_context()
 
 
 def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:

@@ -6,11 +6,11 @@ recently, 503 with a one-line reason otherwise, for systemd watchdogs, load
 balancers or a cron ``curl -f``) and *what is it doing?* (``/metrics``:
 counters by stage and outcome, cycles, the age of the last successful cycle,
 in the Prometheus text format, version 0.0.4). The format is a few lines of
-text, so no client library is needed. The endpoint is off unless
-``[metrics] port`` is set, and binds loopback only: expose it with a reverse
-proxy if you must, never by accident::
+text (written by :mod:`ingest.metricstext`), so no client library is needed.
+The endpoint is off unless ``[metrics] port`` is set, and binds loopback only:
+expose it with a reverse proxy if you must, never by accident::
 
-    metrics = Metrics(totals=sqlite_totals(config.db_path))
+    metrics = Metrics(totals=sqlite_totals(config.db_path))  # from store.queries
     server = serve_metrics(metrics, 9464, health_max_age_seconds=5400)
     metrics.observe_cycle(summary, ok=True, finished_at=time.time())
     # curl 127.0.0.1:9464/metrics  ->  newsdedup_last_success_age_seconds 3.2 ...
@@ -23,7 +23,6 @@ all its state sits behind one lock and ``render`` works on a copy.
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 import threading
 import time
@@ -32,9 +31,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from ingest.errors import ConfigError
+from ingest.metricstext import Sample, family
 
 if TYPE_CHECKING:
     from ingest.pipeline import CycleSummary
@@ -44,7 +44,6 @@ log = logging.getLogger("newsdedup.metrics")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 HOST = "127.0.0.1"
 Totals = Callable[[], Mapping[str, float]]
-Sample = tuple[dict[str, str], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +72,9 @@ class Metrics:
     """Thread-safe counters and gauges of the daemon's cycles.
 
     ``totals`` is called at each scrape for gauges read elsewhere, e.g. row
-    counts from the database (:func:`sqlite_totals`); if it raises, the scrape
-    still answers, with ``newsdedup_totals_error 1``. ``clock`` is wall-clock
-    time (unix seconds), injectable for tests::
+    counts from the database (:func:`store.queries.sqlite_totals`); if it
+    raises, the scrape still answers, with ``newsdedup_totals_error 1``.
+    ``clock`` is wall-clock time (unix seconds), injectable for tests::
 
         m = Metrics(clock=lambda: 1000.0)
         m.observe_cycle(summary, ok=True, finished_at=990.0)
@@ -248,37 +247,6 @@ def resident_bytes(pid: int | str = "self") -> int | None:
     return None
 
 
-def family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> list[str]:
-    """One metric family in the text format: HELP, TYPE, then one line per sample.
-
-    >>> family("x_total", "counter", "Things.", [({"k": 'a"b'}, 2)])
-    ['# HELP x_total Things.', '# TYPE x_total counter', 'x_total{k="a\\\\"b"} 2']
-    """
-    lines = [f"# HELP {name} {_escape_help(help_text)}", f"# TYPE {name} {kind}"]
-    for labels, value in samples:
-        inner = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(labels.items()))
-        lines.append(f"{name}{{{inner}}} {_value(value)}" if inner else f"{name} {_value(value)}")
-    return lines
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _escape_label(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _value(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if float(value).is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    return repr(float(value))
-
-
 def cycle_ok(summary: CycleSummary, n_sources: int) -> bool:
     """The usual verdict for :meth:`Metrics.observe_cycle`: a cycle did its job when it
     was not interrupted and at least one source it visited (not skipped for backoff)
@@ -304,29 +272,6 @@ def _failure_text(summary: CycleSummary) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:500]
-
-
-def sqlite_totals(db_path: str | Path,
-                  tables: tuple[str, ...] = ("articles", "duplicates", "skipped")) -> Totals:
-    """A ``totals`` callable counting rows on its own short read-only connection.
-
-    Each scrape opens, reads and closes, so it never shares the writer's
-    connection across threads and never holds a snapshot open (WAL: it does
-    not block the writer either)::
-
-        sqlite_totals("news.db")()   # {"articles": 42.0, "duplicates": 7.0, ...}
-    """
-    uri = f"file:{quote(str(Path(db_path).resolve()))}?mode=ro"
-
-    def read() -> dict[str, float]:
-        conn = sqlite3.connect(uri, uri=True, timeout=2.0)
-        try:
-            return {t: float(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
-                    for t in tables}
-        finally:
-            conn.close()
-
-    return read
 
 
 # --- the HTTP endpoint ---

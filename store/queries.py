@@ -1,17 +1,22 @@
-"""Read-only queries for ``stats`` and reports.
+"""Read-only queries for ``stats``, reports and the daemon's ``/metrics`` row counts.
 
 They only read, so they can run from any process while the daemon writes
 (WAL gives them a consistent snapshot)::
 
     >>> stats(store.conn)["tables"]["articles"]
     42
+    >>> sqlite_totals("news.db")()["articles"]   # on its own read-only connection
+    42.0
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 _TABLES = ("articles", "duplicates", "article_versions", "url_aliases", "pages", "removals",
            "skipped", "sources", "cycles", "fetch_log", "reviews")
@@ -53,3 +58,28 @@ def _last_cycle(conn: sqlite3.Connection) -> dict[str, Any] | None:
         return None
     summary = json.loads(row[3]) if row[3] else {}
     return {"id": row[0], "started_at": row[1], "finished_at": row[2], **summary}
+
+
+def sqlite_totals(db_path: str | Path,
+                  tables: tuple[str, ...] = ("articles", "duplicates", "skipped"),
+                  ) -> Callable[[], dict[str, float]]:
+    """A ``totals`` callable for :class:`ingest.metrics.Metrics`, counting rows on its
+    own short read-only connection.
+
+    Each scrape opens, reads and closes, so it never shares the writer's
+    connection across threads and never holds a snapshot open (WAL: it does
+    not block the writer either)::
+
+        sqlite_totals("news.db")()   # {"articles": 42.0, "duplicates": 7.0, ...}
+    """
+    uri = f"file:{quote(str(Path(db_path).resolve()))}?mode=ro"
+
+    def read() -> dict[str, float]:
+        conn = sqlite3.connect(uri, uri=True, timeout=2.0)
+        try:
+            return {t: float(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
+                    for t in tables}
+        finally:
+            conn.close()
+
+    return read

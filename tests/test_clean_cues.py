@@ -1,4 +1,5 @@
-"""Tests for ingest.clean_cues: the wording cues the line rules combine."""
+"""Tests for ingest.clean_cues (the wording cues the line rules combine) and for
+ingest.cue_patterns (the prefiltered search those cues run on)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ from hypothesis import strategies as st
 
 from ingest import clean_cues
 from ingest.clean_cues import (
-    Cue,
     bio_cues,
     disclaimer_cues,
-    fold,
     is_dateline,
     promo_cues,
-    required_factors,
     tail_is_metadata,
 )
+from ingest.cue_patterns import Cue, fold, required_factors
 
 
 def test_promo_cues_need_a_commercial_cue() -> None:

@@ -24,10 +24,10 @@ from ingest.metrics import (
     MetricsServer,
     cycle_ok,
     serve_metrics,
-    sqlite_totals,
 )
 from ingest.pipeline import CycleSummary
 from store.db import Store
+from store.queries import sqlite_totals
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
