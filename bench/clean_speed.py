@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
+from ingest.decode import decode_html  # noqa: E402
 from ingest.errors import ExtractError  # noqa: E402
-from ingest.extract import decode_html  # noqa: E402
 from ingest.process import clean_page  # noqa: E402
 
 DATASETS = ("scrapinghub-aeb", "wcxb-dev-articles")

@@ -196,8 +196,8 @@ def serial(pages: list[Page]) -> None:
     """Per-page CPU: trafilatura.extract vs process_page, and main-process extras."""
     import trafilatura
 
+    from ingest.decode import decode_html
     from ingest.errors import ExtractError
-    from ingest.extract import decode_html
     from ingest.process import PageJob, process_page
 
     texts = [decode_html(p.body) for p in pages]

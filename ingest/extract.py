@@ -3,8 +3,8 @@
 trafilatura finds the article container and drops navigation, footers and
 sidebars; this module adds what it does not do for us:
 
-* decoding bytes the way browsers do (BOM, HTTP header, ``<meta>``, sniffing),
-  so a mislabelled page still reads as text instead of raising;
+* decoding bytes the way browsers do (:func:`ingest.decode.decode_html`), so
+  a mislabelled page still reads as text instead of raising;
 * structural pruning *before* trafilatura (share bars, "related" boxes,
   newsletter forms, author boxes inside the article: see
   :mod:`ingest.clean_structure`), recorded as :class:`Removal` so the
@@ -26,14 +26,12 @@ deadline). Example::
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from charset_normalizer import from_bytes
 from lxml import etree
 from lxml.html import (
     HtmlComment,
@@ -48,21 +46,11 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from ingest.clean_lexicon import guess_language
 from ingest.clean_structure import prune_tree
+from ingest.decode import decode_html
 from ingest.errors import ExtractError
 from ingest.metadata import page_metadata
 from ingest.models import ExtractedArticle, Paragraph, Removal
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE
-)
-# WHATWG: labels browsers read as a superset encoding.
-_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
-            "us-ascii": "cp1252", "ascii": "cp1252", "iso8859-1": "cp1252"}
 # trafilatura's parser options. Its lxml.html parser calls a Python method for every
 # element object lxml creates (to give <form>, <input>... their own classes, which
 # neither trafilatura nor we use): about 4% of a page's extraction time. Here every
@@ -79,85 +67,6 @@ _CONTAINERS = frozenset({"div", "section", "article", "main", "header", "footer"
 _ITEMS = frozenset({"item", "li", "dt", "dd"})
 _SKIP = frozenset({"graphic", "img", "figure", "script", "style", "noscript", "svg", "button",
                    "input", "select", "iframe"})
-
-
-def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Decode a page body to text without ever raising on bad bytes.
-
-    Order, as browsers do it: a byte-order mark, then valid multi-byte
-    UTF-8 (mislabelled UTF-8 is common), then the HTTP header
-    ``charset`` if Python knows it and the bytes decode under it, then a
-    ``<meta charset>``/``http-equiv`` in the first 4 KB, then UTF-8, then
-    a declared charset that fails on a few stray bytes only (they become
-    U+FFFD), then charset_normalizer's guess, and finally UTF-8 with
-    replacement characters. ``iso-8859-1`` is read as cp1252, as browsers do.
-
-    >>> decode_html("café".encode("cp1252"), "iso-8859-1")
-    'café'
-    >>> decode_html(b"\\xff\\xfeh\\x00i\\x00")
-    'hi'
-    """
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom):].decode(encoding, errors="replace")
-    if not body.isascii():
-        # Valid multi-byte UTF-8 is UTF-8 whatever the label says: single-byte
-        # text virtually never forms such sequences, and mislabelled UTF-8
-        # ("charset=iso-8859-1" on a UTF-8 CMS) is common.
-        text = _strict_decode(body, "utf-8")
-        if text is not None:
-            return text
-    declared = (charset, _meta_charset(body), "utf-8")
-    for candidate in declared:
-        text = _strict_decode(body, candidate)
-        if text is not None:
-            return text
-    return _lenient_decode(body, declared) or _sniffed_decode(body)
-
-
-def _codec(label: str | None) -> str | None:
-    """Python codec name for a charset label, or None if unknown."""
-    if not label:
-        return None
-    label = label.strip().strip("\"'").lower()
-    label = _ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
-def _strict_decode(body: bytes, label: str | None) -> str | None:
-    codec = _codec(label)
-    if codec is None:
-        return None
-    try:
-        return body.decode(codec)
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
-def _lenient_decode(body: bytes, labels: tuple[str | None, ...]) -> str | None:
-    """The first declared charset under which at most 1 byte in 200 is invalid."""
-    for label in labels:
-        codec = _codec(label)
-        if codec is None:
-            continue
-        text = body.decode(codec, errors="replace")
-        if text.count("\ufffd") <= len(body) / 200:
-            return text
-    return None
-
-
-def _meta_charset(body: bytes) -> str | None:
-    match = _META_CHARSET.search(body[:4096])
-    return match.group(1).decode("ascii", errors="ignore") if match else None
-
-
-def _sniffed_decode(body: bytes) -> str:
-    best = from_bytes(body[:200_000]).best()
-    codec = _codec(best.encoding) if best is not None else None
-    return body.decode(codec or "utf-8", errors="replace")
 
 
 def extract_article(html: str | bytes, url: str | None = None) -> ExtractedArticle:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from ingest.clean import clean_article, paragraph_key
 from ingest.config import DedupSettings
+from ingest.decode import decode_html
 from ingest.dedup import Fingerprint, fingerprint
 from ingest.errors import ExtractError
-from ingest.extract import decode_html, extract_with_removals
+from ingest.extract import extract_with_removals
 from ingest.models import CleanedArticle
 
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ingest.decode import decode_html
 from ingest.errors import ExtractError
 from ingest.extract import (
-    decode_html,
     extract_article,
     extract_with_removals,
 )
@@ -200,7 +200,7 @@ def test_tagged_prose_section_is_not_navigation() -> None:
 
 
 def test_utf8_body_mislabelled_as_latin1_is_read_as_utf8() -> None:
-    from ingest.extract import decode_html
+    from ingest.decode import decode_html
 
     body = "<p>Le procès s’ouvre à Oakland, été 2026.</p>".encode()
     assert decode_html(body, "iso-8859-1") == body.decode("utf-8")
