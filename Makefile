@@ -42,7 +42,7 @@ bench-dedup: install
 	$(PY) bench/dedup_scale.py
 
 bench: install
-	$(PY) bench/throughput.py --data $(DATA)
+	$(PY) bench/throughput.py --data $(DATA) --rounds 3
 
 soak: install
 	$(PY) bench/soak.py
