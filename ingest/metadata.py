@@ -68,5 +68,3 @@ def _sitename(name: str | None, url: str | None) -> str | None:
     match = META_URL.match(url) if url else None
     return match[1] if match else None
 
-
-__all__ = ["Document", "page_metadata"]

@@ -43,8 +43,8 @@ class Spill:
         return pickle.loads(row[0])
 
     def __contains__(self, url: object) -> bool:
-        return self._conn.execute("SELECT 1 FROM spill WHERE url = ?", (url,)).fetchone() \
-            is not None
+        row = self._conn.execute("SELECT 1 FROM spill WHERE url = ?", (url,)).fetchone()
+        return row is not None
 
     def close(self) -> None:
         self._conn.close()
