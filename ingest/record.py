@@ -224,10 +224,12 @@ def apply_template(done: ProcessedPage, template: frozenset[str],
         return done
     article = done.article
     pairs = tuple(zip(article.paragraphs, done.keys, strict=True))
-    kept = tuple(p for p, key in pairs if key not in template)
+    kept = tuple((p, key) for p, key in pairs if key not in template)
     removed = tuple(Removal(p.text, "template") for p, key in pairs if key in template)
-    return ProcessedPage.of(replace(article, paragraphs=kept,
-                                    removed=article.removed + removed), dedup)
+    cleaned = replace(article, paragraphs=tuple(p for p, _ in kept),
+                      removed=article.removed + removed)
+    return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, dedup),
+                         tuple(key for _, key in kept))
 
 
 def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]] | None:
