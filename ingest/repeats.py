@@ -53,24 +53,27 @@ END_SLACK = 1  # n-grams a repeat may miss at its end (a teaser's cut last word)
 RUN_MIN_WORDS = 40  # a run of repeated blocks this long is a second copy ...
 BLOCK_MIN_WORDS = 12  # ... as is one repeated block this long; shorter repeats are structure
 
-Shingle = tuple[str, ...]
+# An n-gram is kept as the hash of its word tuple: sets of ints cost far less
+# than sets of 5-tuples, which rehash five strings on every lookup. Two
+# different n-grams of one page sharing a 64-bit hash is not a practical risk.
+Shingle = int
 
 
 def shingle_list(tokens: Sequence[str], n: int = N) -> list[Shingle]:
     """Word n-grams in order; a shorter token list is its own single n-gram.
 
-    >>> shingle_list(["a", "b", "c"], 2)
-    [('a', 'b'), ('b', 'c')]
+    >>> shingle_list(["a", "b", "c"], 2) == [hash(("a", "b")), hash(("b", "c"))]
+    True
     """
     if len(tokens) < n:
-        return [tuple(tokens)] if tokens else []
+        return [hash(tuple(tokens))] if tokens else []
     return _windows(tokens, n)
 
 
 def _windows(tokens: Sequence[str], n: int = N) -> list[Shingle]:
-    """Every full n-gram (none for a shorter list): ``zip`` over shifted slices builds
-    the tuples in C, several times faster than slicing one tuple per position."""
-    return list(zip(*(tokens[k:] for k in range(n)), strict=False))
+    """Every full n-gram (none for a shorter list), hashed: ``zip`` over shifted slices
+    builds the tuples in C, several times faster than slicing one tuple per position."""
+    return list(map(hash, zip(*(tokens[k:] for k in range(n)), strict=False)))
 
 
 def longest_run(seq: Sequence[Shingle], present: Iterable[Shingle] | set[Shingle]) -> float:
@@ -107,12 +110,29 @@ def find_repeats(
     """
     tokens = [words(t) for t in texts]
     seqs = [shingle_list(t) for t in tokens]
+    sets = [set(s) for s in seqs]
+    shared = _shared(sets)
     drops = {i: "title" for i in _title_lines(tokens, title)}
-    for i in _containers(tokens, seqs, drops):
+    for i in _containers(tokens, seqs, sets, shared, drops):
         drops[i] = "repeat"
-    for i in _sequential(tokens, seqs, list(kinds or ["p"] * len(texts)), drops):
+    for i in _sequential(tokens, seqs, list(kinds or ["p"] * len(texts)), shared, drops):
         drops[i] = "repeat"
     return dict(sorted(drops.items()))
+
+
+def _shared(sets: Sequence[set[Shingle]]) -> set[Shingle]:
+    """N-grams found in two or more blocks: the only ones that can tie a block to
+    another, so the only ones worth indexing (most of a page's are unique).
+
+    >>> sorted(_shared([{1, 2}, {2, 3}, {3, 4}]))
+    [2, 3]
+    """
+    seen: set[Shingle] = set()
+    shared: set[Shingle] = set()
+    for s in sets:
+        shared |= s & seen
+        seen |= s
+    return shared
 
 
 def _title_lines(tokens: Sequence[list[str]], title: str | None) -> list[int]:
@@ -130,18 +150,24 @@ def _is_prefix(short: list[str], long: list[str]) -> bool:
 
 
 def _containers(
-    tokens: Sequence[list[str]], seqs: Sequence[list[Shingle]], skip: dict[int, str]
+    tokens: Sequence[list[str]],
+    seqs: Sequence[list[Shingle]],
+    sets: Sequence[set[Shingle]],
+    shared: set[Shingle],
+    skip: dict[int, str],
 ) -> list[int]:
-    if not any(i not in skip and len(toks) >= MIN_CONTAINER_WORDS
-               for i, toks in enumerate(tokens)):
+    # Parts cover a container only with n-grams found in two blocks, so a block
+    # with too few of those is no container, and the index needs no others.
+    candidates = [i for i, whole in enumerate(sets)
+                  if i not in skip and len(tokens[i]) >= MIN_CONTAINER_WORDS
+                  and len(whole & shared) >= COVER * len(whole)]
+    if not candidates:
         return []
-    sets = [set(s) for s in seqs]
-    index = _inverted(sets)
+    index = _inverted([s & shared for s in sets])
     found = []
-    for i, whole in enumerate(sets):
-        if i in skip or len(tokens[i]) < MIN_CONTAINER_WORDS:
-            continue
-        covered = _disjoint_cover(i, whole, seqs, sets, index)
+    for i in candidates:
+        whole = sets[i]
+        covered = _disjoint_cover(i, whole & shared, seqs, sets, index)
         if covered is not None and len(whole & covered) >= COVER * len(whole):
             found.append(i)
     return found
@@ -157,17 +183,19 @@ def _inverted(sets: Sequence[set[Shingle]]) -> dict[Shingle, list[int]]:
 
 def _disjoint_cover(
     i: int,
-    whole: set[Shingle],
+    linked: set[Shingle],
     seqs: Sequence[list[Shingle]],
     sets: Sequence[set[Shingle]],
     index: dict[Shingle, list[int]],
 ) -> set[Shingle] | None:
-    """Union of two or more mutually disjoint shorter blocks that lie inside block ``i``."""
-    shared = {j for sh in whole for j in index[sh]}
-    shared.discard(i)
+    """Union of two or more mutually disjoint shorter blocks that lie inside block ``i``
+    (``linked``: its n-grams found in other blocks too)."""
+    whole = sets[i]
+    others = {j for sh in linked for j in index[sh]}
+    others.discard(i)
     covered: set[Shingle] = set()
     members = 0
-    for j in sorted(shared):
+    for j in sorted(others):
         inside = len(sets[j]) < len(whole) and longest_run(seqs[j], whole) >= MEMBER
         if inside and len(sets[j] & covered) < 0.5 * len(sets[j]):
             covered |= sets[j]
@@ -178,8 +206,13 @@ def _disjoint_cover(
 @dataclass
 class _Kept:
     """Blocks kept so far, which of them hold each n-gram, and the kept text
-    as one token stream (for n-grams and short lines across block boundaries)."""
+    as one token stream (for n-grams and short lines across block boundaries).
 
+    ``owners`` tracks only the ``shared`` n-grams (found in two or more blocks of
+    the page, see :func:`_shared`): no other can tie a later block to a kept one.
+    """
+
+    shared: set[Shingle] = field(default_factory=set)
     owners: dict[Shingle, set[int]] = field(default_factory=lambda: defaultdict(set))
     blocks: dict[int, list[Shingle]] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)
@@ -193,7 +226,7 @@ class _Kept:
         start at most ``N - 1`` tokens before it (``tail``), so nothing is rebuilt."""
         self.blocks[i] = seq
         self.kinds[i] = kind
-        for sh in seq:
+        for sh in self.shared.intersection(seq):
             self.owners[sh].add(i)
         self.bridges.update(_windows(self.tail + toks[:N - 1]))
         if len(toks) >= N:
@@ -202,7 +235,7 @@ class _Kept:
         self.stream.append(" ".join(toks) + " ")
 
     def remove(self, i: int) -> None:
-        for sh in self.blocks.pop(i):
+        for sh in self.shared.intersection(self.blocks.pop(i)):
             self.owners[sh].discard(i)
 
     def contains(self, toks: list[str], seq: list[Shingle]) -> bool:
@@ -216,18 +249,20 @@ class _Kept:
     def sharing(self, shingles: set[Shingle]) -> set[int]:
         """Kept blocks holding at least one of ``shingles``."""
         owners = self.owners
-        return {j for sh in shingles if sh in owners for j in owners[sh]}
+        return {j for sh in self.shared.intersection(shingles) if sh in owners
+                for j in owners[sh]}
 
 
 def _sequential(
     tokens: Sequence[list[str]],
     seqs: Sequence[list[Shingle]],
     kinds: Sequence[str],
+    shared: set[Shingle],
     skip: dict[int, str],
 ) -> list[int]:
     """Repeated runs go, in page order; short isolated repeats (a schedule's
     "Meal 1", a table's "Yes") are structure, not a second copy, and stay."""
-    kept = _Kept()
+    kept = _Kept(shared)
     dropped: list[int] = []
     run: list[int] = []
     for i, seq in enumerate(seqs):

@@ -7,12 +7,16 @@ from unittest.mock import patch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ingest.clean_lexicon import words
 from ingest.repeats import (
     END_SLACK,
+    MIN_CONTAINER_WORDS,
     N,
     Shingle,
+    _containers,
     _Kept,
     _prefix_run,
+    _shared,
     _windows,
     find_repeats,
     longest_run,
@@ -127,7 +131,7 @@ def test_repeated_code_listing_goes() -> None:
 
 
 def test_helpers() -> None:
-    assert shingle_list(["a", "b"]) == [("a", "b")]
+    assert shingle_list(["a", "b"]) == [hash(("a", "b"))]
     assert shingle_list([]) == []
     assert longest_run([], set()) == 0.0
 
@@ -152,9 +156,9 @@ def test_kept_bridges_hold_every_ngram_of_the_kept_stream(
 
 
 def test_windows_are_the_full_ngrams_only() -> None:
-    assert _windows(["a", "b", "c"], 2) == [("a", "b"), ("b", "c")]
+    assert _windows(["a", "b", "c"], 2) == [hash(("a", "b")), hash(("b", "c"))]
     assert _windows(["a"], 2) == []
-    assert shingle_list(list("abcdef")) == [tuple("abcde"), tuple("bcdef")]
+    assert shingle_list(list("abcdef")) == [hash(tuple("abcde")), hash(tuple("bcdef"))]
 
 
 class _FirstKept(_Kept):
@@ -194,3 +198,49 @@ def test_find_repeats_answers_like_the_first_implementation(
     fast = find_repeats(texts, kinds, "deux trois")
     with patch("ingest.repeats._Kept", _FirstKept):
         assert find_repeats(texts, kinds, "deux trois") == fast
+
+
+def _first_containers(tokens: list[list[str]], seqs: list[list[Shingle]]) -> list[int]:
+    """``_containers`` as first written: every block >= 30 words is tried against an
+    index of every n-gram. The reference for the one restricted to shared n-grams."""
+    sets = [set(s) for s in seqs]
+    found = []
+    for i, whole in enumerate(sets):
+        if len(tokens[i]) < MIN_CONTAINER_WORDS:
+            continue
+        others = sorted({j for j, s in enumerate(sets) if j != i and s & whole})
+        covered: set[Shingle] = set()
+        members = 0
+        for j in others:
+            inside = len(sets[j]) < len(whole) and longest_run(seqs[j], whole) >= 0.8
+            if inside and len(sets[j] & covered) < 0.5 * len(sets[j]):
+                covered |= sets[j]
+                members += 1
+        if members >= 2 and len(whole & covered) >= 0.8 * len(whole):
+            found.append(i)
+    return found
+
+
+# A larger vocabulary than VOCAB, so that distinct blocks rarely share n-grams by chance.
+long_block = st.lists(st.sampled_from([f"w{k}" for k in range(30)]),
+                      min_size=8, max_size=24).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(long_block, min_size=2, max_size=8),
+       st.lists(st.tuples(st.integers(0, 7), st.integers(2, 4)), min_size=1, max_size=4),
+       st.lists(st.integers(0, 30), max_size=3))
+def test_containers_answer_like_the_first_implementation(
+    texts: list[str], joins: list[tuple[int, int]], cuts: list[int]
+) -> None:
+    # Flattened copies: runs of 2-4 consecutive blocks joined, some cut short at the end.
+    copies = [" ".join(texts[s % len(texts):s % len(texts) + n]) for s, n in joins]
+    copies += [" ".join(copies[0].split()[:-c]) for c in cuts if c]
+    tokens = [words(t) for t in texts + copies]
+    seqs = [shingle_list(t) for t in tokens]
+    sets = [set(s) for s in seqs]
+    assert _containers(tokens, seqs, sets, _shared(sets), {}) == _first_containers(tokens, seqs)
+
+
+def test_shared_ngrams_are_those_in_two_blocks() -> None:
+    assert _shared([{1, 2, 3}, {3, 4}, {4, 5, 1}, set()]) == {1, 3, 4}
