@@ -9,6 +9,7 @@ kept here so each module stays small::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -35,11 +36,24 @@ class SiteLearning:
     """Mixin of :class:`store.db.Store` (one connection, one writer)."""
 
     def _learn(self: _Store, site: str, paragraphs: tuple[tuple[str, str], ...]) -> None:
+        """Count a new record's paragraphs: a first sighting is only a hash; from the
+        second record on, the paragraph is a ``site_paragraphs`` row with its count."""
+        if not paragraphs:
+            return
         now = _now()
-        self.conn.executemany(
-            "INSERT INTO site_paragraphs VALUES (?,?,1,?,?,?) ON CONFLICT(site, key) DO "
-            "UPDATE SET pages = pages + 1, last_seen = excluded.last_seen",
-            ((site, key, text, now, now) for key, text in paragraphs))
+        hashes = [key_hash(key) for key, _ in paragraphs]
+        listed = json.dumps(hashes)
+        seen = dict(self.conn.execute(
+            "SELECT hash, first_seen FROM site_paragraph_sightings WHERE site = ? AND hash IN "
+            "(SELECT value FROM json_each(?))", (site, listed)).fetchall())
+        if seen:
+            self.conn.executemany(
+                "INSERT INTO site_paragraphs VALUES (?,?,2,?,?,?) ON CONFLICT(site, key) DO "
+                "UPDATE SET pages = pages + 1, last_seen = excluded.last_seen",
+                [(site, key, text, seen[h], now)
+                 for (key, text), h in zip(paragraphs, hashes, strict=True) if h in seen])
+        self.conn.execute("INSERT OR IGNORE INTO site_paragraph_sightings "
+                          "SELECT ?, value, ? FROM json_each(?)", (site, now, listed))
 
     def site_template(self: _Store, site: str, min_pages: int) -> frozenset[str]:
         """Paragraph keys found on at least ``min_pages`` (>= 2, as ``clean.template_min_pages``
@@ -97,6 +111,19 @@ class SiteLearning:
 
 
 _MIN_PROBE_CHARS = 8
+
+
+def key_hash(key: str) -> int:
+    """A paragraph key's first sighting as stored: 8 bytes of BLAKE2b, a signed int64.
+
+    Stable across processes and versions (Python's ``hash`` is not), and at
+    2**-64 per pair no site holds two keys that collide.
+
+    >>> key_hash("read more about it") == key_hash("read more about it")
+    True
+    """
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def _now() -> str:

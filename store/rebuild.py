@@ -22,7 +22,7 @@ from types import TracebackType
 from store.db import Store, decompress_html
 
 _DERIVED = ("duplicates", "signatures", "removals", "url_aliases", "url_keys",
-            "site_paragraphs", "articles")
+            "site_paragraphs", "site_paragraph_sightings", "articles")
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,3 +285,19 @@ def _site_template_partial_index(db: Database) -> None:
     db.execute("DROP INDEX site_paragraphs_template")
     db.execute("CREATE INDEX site_paragraphs_recurring ON site_paragraphs(site, pages) "
                "WHERE pages >= 2")
+
+
+@MIGRATIONS(name="0008_paragraph_sightings")
+def _paragraph_sightings(db: Database) -> None:
+    """First sightings of paragraphs as 8-byte hashes; ``site_paragraphs`` keeps only
+    paragraphs seen on two records or more. Nearly every paragraph is seen once, and
+    writing its full text twice (key and sample) was most of the learning's cost."""
+    from store.learning import key_hash
+
+    db.execute("CREATE TABLE site_paragraph_sightings (site TEXT NOT NULL, "
+               "hash INTEGER NOT NULL, first_seen TEXT NOT NULL, "
+               "PRIMARY KEY (site, hash)) WITHOUT ROWID")
+    rows = db.execute("SELECT site, key, first_seen FROM site_paragraphs").fetchall()
+    db.conn.executemany("INSERT OR IGNORE INTO site_paragraph_sightings VALUES (?, ?, ?)",
+                        ((site, key_hash(key), first) for site, key, first in rows))
+    db.execute("DELETE FROM site_paragraphs WHERE pages < 2")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from ingest.config import DedupSettings
 from ingest.dedup import fingerprint
 from ingest.errors import StoreError
 from ingest.models import CleanedArticle, Paragraph, Removal
 from store.db import Store
+from store.learning import key_hash
 from store.records import NewArticle, NewDuplicate, RawPage
 from store.schema import MIGRATIONS
 
@@ -173,3 +176,50 @@ def test_site_template_needs_two_records_at_least(store: Store) -> None:
     assert store.site_template("gazette.example", 4) == frozenset()
     with pytest.raises(ValueError, match=">= 2"):
         store.site_template("gazette.example", 1)
+
+
+def _counts(store: Store) -> tuple[dict[str, int], int]:
+    rows = store.conn.execute("SELECT key, pages FROM site_paragraphs").fetchall()
+    sightings = store.conn.execute("SELECT count(*) FROM site_paragraph_sightings").fetchone()
+    return dict(rows), sightings[0]
+
+
+def test_a_paragraph_seen_once_is_only_a_hash_then_counts_from_its_second_record(
+    store: Store,
+) -> None:
+    house = "Printed by Coastal Media on Pier Street"
+    key = house.lower()
+    store.add_article(_site_record("https://gazette.example/a", "A.\n\n" + house,
+                                   ((key, house), ("a story", "A story"))))
+    assert _counts(store) == ({}, 2)
+    store.add_article(_site_record("https://gazette.example/b", "B.\n\n" + house,
+                                   ((key, house),)))
+    store.add_article(_site_record("https://gazette.example/c", "C.\n\n" + house,
+                                   ((key, house), ("c story", "C story"))))
+    assert _counts(store) == ({key: 3}, 3)
+    first = store.conn.execute("SELECT first_seen FROM site_paragraph_sightings WHERE hash = ?",
+                               (key_hash(key),)).fetchone()
+    row = store.conn.execute("SELECT sample, first_seen FROM site_paragraphs").fetchone()
+    assert row == (house, first[0])
+    # Another site's sighting of the same paragraph is its own.
+    store.add_article(replace(_site_record("https://other.example/a", house, ((key, house),)),
+                              site="other.example"))
+    assert _counts(store) == ({key: 3}, 4)
+
+
+def test_migration_0008_moves_single_sightings_to_hashes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before="0008_paragraph_sightings")
+    db.conn.executemany("INSERT INTO site_paragraphs VALUES (?, ?, ?, ?, ?, ?)", [
+        ("s.example", "once", 1, "Once", "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z"),
+        ("s.example", "twice", 2, "Twice", "2025-01-02T00:00:00Z", "2025-01-03T00:00:00Z"),
+    ])
+    db.conn.commit()
+    db.close()
+    with Store.open(tmp_path / "old.db") as store:
+        assert _counts(store) == ({"twice": 2}, 2)
+        store.add_article(replace(_site_record("https://s.example/x", "Once"),
+                                  site="s.example", learn=(("once", "Once"),)))
+        assert _counts(store)[0] == {"twice": 2, "once": 2}
+        first = store.conn.execute("SELECT first_seen FROM site_paragraphs WHERE key = 'once'")
+        assert first.fetchone()[0] == "2025-01-01T00:00:00Z"
