@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 from sqlite_utils import Database
+from zlib_ng import zlib_ng
 
 from ingest.dedup import Fingerprint
 from ingest.errors import StoreError
@@ -323,7 +323,7 @@ class Store(SiteLearning):
             "INSERT OR REPLACE INTO pages (url, final_url, source, article_id, duplicate_id, "
             "charset, html, fetched_at, feed_updated) VALUES (?,?,?,?,?,?,?,?,?)",
             (page.url, page.final_url, page.source, article_id, duplicate_id, page.charset,
-             zlib.compress(page.html, 1), page.fetched_at, page.feed_updated))
+             compress_html(page.html), page.fetched_at, page.feed_updated))
 
 
 class _Atomic:
@@ -357,5 +357,18 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def compress_html(html: bytes) -> bytes:
+    """A raw page as ``pages.html`` keeps it: the zlib format, which any zlib reads.
+
+    zlib-ng at level 2 makes smaller blobs than zlib at level 1 in 35% less
+    CPU (972 benchmark pages: 37.7 MB in 0.80 s against 39.4 MB in 1.23 s),
+    and the writer compresses every page it stores.
+
+    >>> import zlib; zlib.decompress(compress_html(b"<html></html>"))
+    b'<html></html>'
+    """
+    return zlib_ng.compress(html, 2)
+
+
 def decompress_html(blob: bytes) -> bytes:
-    return zlib.decompress(blob)
+    return zlib_ng.decompress(blob)
