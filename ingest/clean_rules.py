@@ -45,11 +45,11 @@ class Line:
     kind: str = "p"
     edge: bool = False
     authors: frozenset[str] = field(default_factory=frozenset)
+    #: Whitespace-separated words, counted once: every rule asks it first.
+    n_words: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def n_words(self) -> int:
-        """Whitespace-separated words; memoised, as every rule asks first."""
-        return word_count(self.text)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_words", word_count(self.text))
 
 
 def is_empty(line: Line) -> bool:
