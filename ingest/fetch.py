@@ -35,6 +35,7 @@ import httpx
 
 from ingest.config import FetchSettings
 from ingest.errors import (
+    AddressRefused,
     FetchError,
     HTTPStatusError,
     NetworkError,
@@ -188,6 +189,9 @@ class Fetcher:
             raise NetworkError(f"total deadline of {deadline:g}s exceeded", url=url) from exc
         except httpx.HTTPError as exc:
             raise _translate(exc, url) from exc
+        except AddressRefused as exc:  # refused at connect time, below httpx
+            exc.url = url
+            raise
 
     async def _answer(self, response: httpx.Response, url: str, accept: Accept) -> _Answer:
         status, final = response.status_code, str(response.url)

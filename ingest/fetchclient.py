@@ -8,6 +8,9 @@ saves real time per cycle:
   address-checked and robots-checked again;
 * ``trust_env=False``: an HTTP(S)_PROXY from the environment would bypass
   the address check (the proxy, not us, would connect to the target);
+* unless ``fetch.allow_private_addresses``, every connection's peer address
+  is checked once connected (:class:`ingest.netsafety.PublicOnlyBackend`),
+  which closes the DNS-rebinding gap of a check made before connecting;
 * only gzip and deflate are offered, because only those are decoded with a
   bounded output size (see :mod:`ingest.fetchbody`);
 * one verifying TLS context shared by every fetcher, since each cycle builds
@@ -24,9 +27,11 @@ from __future__ import annotations
 import functools
 import ssl
 
+import httpcore
 import httpx
 
 from ingest.config import FetchSettings
+from ingest.netsafety import PublicOnlyBackend
 
 
 def make_client(settings: FetchSettings,
@@ -45,12 +50,34 @@ def make_client(settings: FetchSettings,
     limits = httpx.Limits(max_connections=settings.concurrency * 2,
                           max_keepalive_connections=settings.concurrency,
                           keepalive_expiry=2.0)
+    if transport is None:
+        transport = (httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0, limits=limits)
+                     if settings.allow_private_addresses else PublicOnlyTransport(limits))
     return httpx.AsyncClient(
-        transport=transport or httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0,
-                                                        limits=limits),
+        transport=transport,
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(t), follow_redirects=False, trust_env=False,
     )
+
+
+class PublicOnlyTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport, whose connection pool connects through
+    :class:`~ingest.netsafety.PublicOnlyBackend`.
+
+    httpx 0.28 takes no network backend (encode/httpx#3749 proposes one), so
+    the pool it builds is replaced by the same pool with the backend added;
+    ``test_dns_rebinding_refused_at_connect_time`` fails if a new httpx stops
+    using it.
+    """
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        super().__init__(verify=_tls_context(), retries=0, limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=_tls_context(), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry, retries=0,
+            network_backend=PublicOnlyBackend(httpcore.AnyIOBackend()),
+        )
 
 
 @functools.cache

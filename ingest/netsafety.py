@@ -11,11 +11,14 @@ resolution, and refuses anything that is not a public unicast address::
     >>> is_public_address("169.254.169.254")
     False
 
-Caveat (DNS rebinding): we resolve, check, and then let httpx connect, which
-resolves again. A hostile DNS server with a zero TTL can answer a public
-address to our check and 127.0.0.1 to the connect. Closing that gap needs
-connecting to the checked address itself (a custom transport that pins the
-IP and keeps the Host header and TLS SNI); acceptable for now, noted here.
+DNS rebinding: the check above resolves the name, and httpx resolves it
+again when it connects, so a hostile DNS server with a zero TTL could answer
+a public address to the check and 127.0.0.1 to the connect. So the check is
+made a second time on the connection itself: :class:`PublicOnlyBackend`
+wraps httpcore's network backend and refuses a socket whose peer address is
+not public, before a byte is sent on it (the Host header and TLS SNI stay the
+name's, since nothing is rewritten). The first check still runs: it gives the
+clear error before robots.txt is asked, and for a name that does not resolve.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+
+import httpcore
 
 from ingest.errors import AddressRefused, NetworkError
 
@@ -118,3 +123,41 @@ async def _resolve(host: str, port: int, url: str, resolver: Resolver) -> list[s
     if not addresses:
         raise NetworkError(f"host {host} resolved to no address", url=url)
     return addresses
+
+
+class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
+    """An httpcore network backend that refuses connections to non-public peers.
+
+    The address judged is the connected socket's peer, the one bytes would
+    go to, so no second DNS answer can slip past it. Unix sockets are refused
+    outright. The error's URL is the socket's (``tcp://host:port``); the
+    fetcher replaces it with the page's. Example: ``httpcore.AsyncConnectionPool(network_backend=
+    PublicOnlyBackend(httpcore.AnyIOBackend()))``.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(host, port, timeout, local_address,
+                                               socket_options)
+        peer = stream.get_extra_info("server_addr")
+        address = str(peer[0]) if peer else "unknown"
+        if not is_public_address(address):
+            await stream.aclose()
+            raise AddressRefused(f"refused non-public address {address} for host {host} "
+                                 "at connect time", url=f"tcp://{host}:{port}")
+        return stream
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise AddressRefused(f"refused Unix socket {path}", url=f"unix:{path}")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)

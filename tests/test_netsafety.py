@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 from test_fetch import HTML, settings
@@ -18,7 +19,12 @@ from test_fetch import HTML, settings
 from ingest.errors import AddressRefused, NetworkError, RobotsDisallowed
 from ingest.fetch import Fetcher
 from ingest.models import FetchedPage
-from ingest.netsafety import check_host, is_public_address, system_resolver
+from ingest.netsafety import (
+    PublicOnlyBackend,
+    check_host,
+    is_public_address,
+    system_resolver,
+)
 from loopback import LoopbackServer, redirect
 
 PUBLIC_IP = "93.184.216.34"
@@ -172,3 +178,64 @@ def test_check_host_and_system_resolver() -> None:
         with pytest.raises(AddressRefused):
             await check_host("[fd00:ec2::254]", 80, url="http://x/", resolver=resolver_for({}))
     asyncio.run(run())
+
+
+def test_dns_rebinding_refused_at_connect_time(loopback: LoopbackServer) -> None:
+    """The check's DNS answer says public, the connect's says loopback (a zero-TTL
+    rebinding): the connected socket's peer is checked, and nothing is sent."""
+    loopback.add("/a", HTML)
+
+    async def run() -> None:
+        s = settings(allow_private_addresses=False, respect_robots_txt=False)
+        async with Fetcher(s, resolver=resolver_for({"localhost": [PUBLIC_IP]})) as f:
+            await f.get(f"http://localhost:{loopback.port}/a")
+    with pytest.raises(AddressRefused, match="at connect time") as info:
+        asyncio.run(run())
+    assert info.value.url == f"http://localhost:{loopback.port}/a"
+    assert loopback.requests == []
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    def __init__(self, peer: tuple[str, int] | None) -> None:
+        self.peer, self.closed = peer, False
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return b""
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.peer if info == "server_addr" else None
+
+
+class _Backend(httpcore.AsyncNetworkBackend):
+    def __init__(self, stream: _Stream) -> None:
+        self.stream = stream
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        return self.stream
+
+
+@pytest.mark.parametrize(("peer", "allowed"), [((PUBLIC_IP, 443), True),
+                                               (("2606:4700:4700::1111", 443), True),
+                                               (("10.0.0.7", 443), False),
+                                               (("::ffff:127.0.0.1", 80), False),
+                                               (None, False)])
+def test_public_only_backend_judges_the_connected_peer(
+    peer: tuple[str, int] | None, allowed: bool
+) -> None:
+    stream = _Stream(peer)
+    backend = PublicOnlyBackend(_Backend(stream))
+    if allowed:
+        assert asyncio.run(backend.connect_tcp("news.example", 443)) is stream
+        assert not stream.closed
+    else:
+        with pytest.raises(AddressRefused):
+            asyncio.run(backend.connect_tcp("news.example", 443))
+        assert stream.closed or peer is None
