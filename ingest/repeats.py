@@ -212,7 +212,7 @@ class _Kept:
     the page, see :func:`_shared`): no other can tie a later block to a kept one.
     """
 
-    shared: set[Shingle] = field(default_factory=set)
+    shared: set[Shingle]
     owners: dict[Shingle, set[int]] = field(default_factory=lambda: defaultdict(set))
     blocks: dict[int, list[Shingle]] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)
