@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml.html import HtmlElement, fromstring
-from trafilatura.metadata import extract_metadata
+from trafilatura.metadata import extract_author, extract_metadata
+from trafilatura.xpaths import AUTHOR_XPATHS
 
-from ingest.metadata import page_metadata
+from ingest.metadata import (
+    AUTHOR_HINTS_APPLY,
+    author_xpaths_digest,
+    has_author_hint,
+    page_metadata,
+)
 from newsweb import article_html
 
 FIELDS = ("title", "author", "date", "sitename", "url")
@@ -75,3 +83,53 @@ def test_the_tree_is_only_read() -> None:
     before = len(list(tree.iter()))
     page_metadata(tree, None)
     assert len(list(tree.iter())) == before
+
+
+def test_author_shortcut_applies_to_the_installed_trafilatura() -> None:
+    """If this fails, trafilatura's author XPaths changed: check that AUTHOR_HINTS
+    still covers every string they test, then update the digest."""
+    assert AUTHOR_HINTS_APPLY, author_xpaths_digest()
+
+
+ATTRIBUTES = ["class", "id", "rel", "itemprop", "data-testid", "data-component", "title"]
+VALUES = ["author", "Author", "post-author", "authorName", "AuthorCard", "byline", "Byline",
+          "byl", "BBL", "username", "screenname", "writer", "submitted-by", "journalist-name",
+          "zuozhe", "bianji", "xiaobian", "author name", "me", "lede", "post-meta", "credit",
+          "name", "auth", "by-line", "Writers"]
+TAGS = ["a", "address", "div", "link", "p", "span", "strong", "h3", "h4", "section", "author",
+        "rel"]
+
+
+@st.composite
+def _element(draw: st.DrawFn) -> str:
+    tag = draw(st.sampled_from(TAGS))
+    attrs = draw(st.dictionaries(st.sampled_from(ATTRIBUTES), st.sampled_from(VALUES),
+                                 max_size=2))
+    text = draw(st.sampled_from(["Ann Lee", "me", "Par Marie Dupont", ""]))
+    rendered = " ".join(f'{k}="{v}"' for k, v in attrs.items())
+    return f"<{tag} {rendered}>{text}</{tag}>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_element(), min_size=1, max_size=6), st.lists(_element(), max_size=3))
+def test_no_author_hint_means_trafilaturas_author_xpaths_match_nothing(
+    elements: list[str], nested: list[str]
+) -> None:
+    inner = "".join(nested)
+    html = _page("<title>t</title>", "<div>" + "".join(e.replace("</", inner + "</", 1)
+                                                       for e in elements) + "</div>")
+    tree = _tree(html)
+    if not has_author_hint(tree):
+        assert not any(xpath(tree) for xpath in AUTHOR_XPATHS)
+        assert extract_author(tree) is None
+
+
+@pytest.mark.parametrize(("body", "hinted"), [
+    ("<p class='lede'>Ann Lee</p>", False),
+    ("<span class='c-byline__name'>Ann Lee</span>", True),
+    ("<div data-component='BylineBlock'>Ann Lee</div>", True),
+    ("<author>Ann Lee</author>", True),
+    ("<div><rel>me</rel>Ann Lee</div>", True),
+])
+def test_author_hints(body: str, hinted: bool) -> None:
+    assert has_author_hint(_tree(_page("", body))) is hinted
