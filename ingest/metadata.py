@@ -52,10 +52,11 @@ log = logging.getLogger("newsdedup.metadata")
 # What every match of trafilatura 2.3's AUTHOR_XPATHS holds: one of these strings
 # in one of these attributes (each literal and each regex alternative they test,
 # as a case-sensitive substring: "uthor" stands for author, Author, AuthorName,
-# AuthorCard), or an <author> element, or a <rel> child reading "me".
+# AuthorCard; "yline" for byline, Byline), or an <author> element, or a <rel>
+# child reading "me".
 _AUTHOR_ATTRIBUTES = XPath("//@class | //@id | //@rel | //@itemprop | //@data-testid"
                            " | //@data-component", smart_strings=False)
-AUTHOR_HINTS = ("uthor", "Byline", "byl", "yline", "BBL", "username", "screenname", "writer",
+AUTHOR_HINTS = ("uthor", "byl", "yline", "BBL", "username", "screenname", "writer",
                 "channel-name", "submitted-by", "posted-by", "journalist-name", "zuozhe",
                 "bianji", "xiaobian")
 # SHA-1 of the AUTHOR_XPATHS texts AUTHOR_HINTS was written against (trafilatura 2.3.1).
@@ -114,7 +115,7 @@ def has_author_hint(tree: HtmlElement) -> bool:
     values = "\n".join(_AUTHOR_ATTRIBUTES(tree))
     if any(hint in values for hint in AUTHOR_HINTS):
         return True
-    return any(True for _ in tree.iter("author")) or any(
+    return next(tree.iter("author"), None) is not None or any(
         "".join(rel.itertext()).strip() == "me" for rel in tree.iter("rel"))
 
 

@@ -131,8 +131,10 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
     The address judged is the connected socket's peer, the one bytes would
     go to, so no second DNS answer can slip past it. Unix sockets are refused
     outright. The error's URL is the socket's (``tcp://host:port``); the
-    fetcher replaces it with the page's. Example: ``httpcore.AsyncConnectionPool(network_backend=
-    PublicOnlyBackend(httpcore.AnyIOBackend()))``.
+    fetcher replaces it with the page's. Example::
+
+        backend = PublicOnlyBackend(httpcore.AnyIOBackend())
+        pool = httpcore.AsyncConnectionPool(network_backend=backend)
     """
 
     def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
