@@ -37,8 +37,9 @@ from ingest.record import FetchLogRow, Recorder
 from ingest.urls import canonical_url, host_key
 from ingest.workers import WorkerPool
 from store.batch import Batch
-from store.db import Store, utcnow
+from store.db import Store
 from store.records import KnownUrl
+from store.sqlvalues import utcnow
 
 log = logging.getLogger("newsdedup.pipeline")
 

@@ -26,9 +26,10 @@ from ingest.models import DedupDecision, FetchedPage, Removal, StageCounters
 from ingest.process import ProcessedPage
 from ingest.topic import TopicFilter
 from ingest.urls import canonical_url, declared_canonical, host_key
-from store.db import Store, utcnow
+from store.db import Store
 from store.records import NewArticle, NewDuplicate, RawPage
 from store.reviews import review_exclusions, review_merge_target
+from store.sqlvalues import utcnow
 
 if TYPE_CHECKING:
     from ingest.pipeline import PageResult, PageTask

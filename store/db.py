@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -30,12 +29,9 @@ from store.batch import Batch
 from store.learning import SiteLearning
 from store.records import KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
 from store.schema import MIGRATIONS
+from store.sqlvalues import int_or_none, str_or_none, utcnow
 
 BUSY_TIMEOUT_SECONDS = 30.0
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Store(SiteLearning):
@@ -91,24 +87,24 @@ class Store(SiteLearning):
         for kind, sql in queries:
             row = self._one(sql, (url,))
             if row is not None:
-                extra = [_str_or_none(v) for v in row[2:]] + [None, None]
-                return KnownUrl(kind, _int_or_none(row[0]), _str_or_none(row[1]),
+                extra = [str_or_none(v) for v in row[2:]] + [None, None]
+                return KnownUrl(kind, int_or_none(row[0]), str_or_none(row[1]),
                                 extra[0], extra[1])
         row = self._one("SELECT article_id FROM url_keys WHERE key = ?", (identity_key(url),))
-        return KnownUrl("variant", _int_or_none(row[0]), None) if row else None
+        return KnownUrl("variant", int_or_none(row[0]), None) if row else None
 
     def article_for_url(self, url: str) -> int | None:
         row = self._one("SELECT id FROM articles WHERE url = ? UNION ALL "
                         "SELECT article_id FROM url_aliases WHERE url = ? UNION ALL "
                         "SELECT article_id FROM url_keys WHERE key = ? LIMIT 1",
                         (url, url, identity_key(url)))
-        return _int_or_none(row[0]) if row else None
+        return int_or_none(row[0]) if row else None
 
     def article_for_hash(self, content_hash: str, language: str | None) -> int | None:
         row = self._one("SELECT id FROM articles WHERE content_hash = ? AND "
                         "(language IS ? OR ? IS NULL OR language IS NULL) ORDER BY id LIMIT 1",
                         (content_hash, language, language))
-        return _int_or_none(row[0]) if row else None
+        return int_or_none(row[0]) if row else None
 
     def fingerprint(self, article_id: int) -> Fingerprint | None:
         row = self.conn.execute(
@@ -141,8 +137,8 @@ class Store(SiteLearning):
         if row is None:
             return None
         failures = row[3] if isinstance(row[3], int) else 0
-        return SourceState(str(row[0]), _str_or_none(row[1]), _str_or_none(row[2]),
-                           failures, _str_or_none(row[4]), _str_or_none(row[5]))
+        return SourceState(str(row[0]), str_or_none(row[1]), str_or_none(row[2]),
+                           failures, str_or_none(row[4]), str_or_none(row[5]))
 
     def child_source_urls(self, name: str) -> list[str]:
         """URLs of the child sitemaps last listed by sitemap index ``name``."""
@@ -347,14 +343,6 @@ class _Atomic:
             raise StoreError(f"write failed: {exc}", url=self._url) from exc
         if isinstance(e, sqlite3.Error):
             raise StoreError(f"write failed: {e}", url=self._url) from e
-
-
-def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, int) else None
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def compress_html(html: bytes) -> bytes:

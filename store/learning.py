@@ -15,11 +15,11 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from typing import Protocol
 
 from ingest.dedup import Fingerprint
 from ingest.models import Removal
+from store.sqlvalues import str_or_none, utcnow
 
 
 class _Store(Protocol):
@@ -40,7 +40,7 @@ class SiteLearning:
         second record on, the paragraph is a ``site_paragraphs`` row with its count."""
         if not paragraphs:
             return
-        now = _now()
+        now = utcnow()
         hashes = [key_hash(key) for key, _ in paragraphs]
         listed = json.dumps(hashes)
         seen = dict(self.conn.execute(
@@ -86,7 +86,7 @@ class SiteLearning:
         else:
             rows = self.conn.execute("SELECT id, text, language FROM articles WHERE site = ? "
                                      "ORDER BY id", (site,))
-        return [(int(i), str(t), _text(lang)) for i, t, lang in rows]
+        return [(int(i), str(t), str_or_none(lang)) for i, t, lang in rows]
 
     def _samples(self: _Store, site: str, keys: frozenset[str]) -> list[str]:
         rows = (self._one("SELECT sample FROM site_paragraphs WHERE site = ? AND key = ?",
@@ -124,14 +124,6 @@ def key_hash(key: str) -> int:
     """
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _probe(sample: str) -> str:

@@ -28,7 +28,8 @@ from ingest.minhash import estimate_jaccard
 from ingest.models import CleanedArticle, Paragraph
 from ingest.process import clean_page
 from ingest.urls import declared_canonical, host_key, identity_key
-from store.db import Store, decompress_html, utcnow
+from store.db import Store, decompress_html
+from store.sqlvalues import utcnow
 
 
 class ReviewRefused(StoreError):
