@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Cleaning asks the same questions of one line many times (every rule, the
@@ -24,6 +26,25 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # than this are not: they are few, and keeping them would cost memory.
 MEMO_MAX_CHARS = 1_000
 MEMO_SIZE = 1_024
+T = TypeVar("T")
+
+
+def memo_lines(fn: Callable[[str], T]) -> Callable[[str], T]:
+    """``fn`` memoised for texts up to ``MEMO_MAX_CHARS`` long; longer ones are computed.
+
+    >>> @memo_lines
+    ... def shout(text: str) -> str:
+    ...     return text.upper()
+    >>> shout("oui"), len(shout("a" * 2_000))
+    ('OUI', 2000)
+    """
+    cached = lru_cache(maxsize=MEMO_SIZE)(fn)
+
+    @wraps(fn)
+    def call(text: str) -> T:
+        return fn(text) if len(text) > MEMO_MAX_CHARS else cached(text)
+
+    return call
 
 
 def wordset(text: str) -> frozenset[str]:
@@ -82,27 +103,15 @@ def words(text: str) -> list[str]:
     return list(word_tuple(text))
 
 
+@memo_lines
 def word_tuple(text: str) -> tuple[str, ...]:
     """:func:`words` as a tuple, memoised for lines up to ``MEMO_MAX_CHARS``."""
-    if len(text) > MEMO_MAX_CHARS:
-        return _word_tuple.__wrapped__(text)
-    return _word_tuple(text)
-
-
-@lru_cache(maxsize=MEMO_SIZE)
-def _word_tuple(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
+@memo_lines
 def word_count(text: str) -> int:
     """``len(text.split())``, memoised: every line rule starts by asking it."""
-    if len(text) > MEMO_MAX_CHARS:
-        return len(text.split())
-    return _word_count(text)
-
-
-@lru_cache(maxsize=MEMO_SIZE)
-def _word_count(text: str) -> int:
     return len(text.split())
 
 

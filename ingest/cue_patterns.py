@@ -24,12 +24,11 @@ import re
 import re._constants as _op  # the parsed-pattern vocabulary, for required_factors
 import re._parser as _parser
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 import ahocorasick
 
-from ingest.clean_lexicon import MEMO_MAX_CHARS, MEMO_SIZE
+from ingest.clean_lexicon import memo_lines
 
 # The regex engine, ignoring case, also takes the dotted capital I and the
 # dotless i for "i" and the long s for "s"; lower() does not, so fold() maps
@@ -41,6 +40,7 @@ _MIN_NEEDLE = 3
 _REPEATS = (_op.MAX_REPEAT, _op.MIN_REPEAT, _op.POSSESSIVE_REPEAT)
 
 
+@memo_lines
 def fold(text: str) -> str:
     """Lower-cased text in which any case-insensitive match of a literal word of a
     pattern appears as that word, folded (see :func:`required_factors`).
@@ -48,13 +48,6 @@ def fold(text: str) -> str:
     >>> fold("DİSCLAİMER")
     'disclaimer'
     """
-    if len(text) > MEMO_MAX_CHARS:
-        return text.translate(_FOLD).lower()
-    return _fold(text)
-
-
-@lru_cache(maxsize=MEMO_SIZE)
-def _fold(text: str) -> str:
     return text.translate(_FOLD).lower()
 
 
