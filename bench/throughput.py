@@ -70,7 +70,10 @@ STORED_OUTCOMES = frozenset({"new", "duplicate", "updated", "unchanged"})
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     pages = load_pages(args.data, args.limit)
     print(f"pages: {len(pages)} from {args.data} "
           f"({sum(len(p.body) for p in pages) / 1e6:.1f} MB of HTML); config: "

@@ -244,10 +244,11 @@ def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]]
     ('Story.', [Removal(text='Subscribe to our daily letter now', rule='template')])
     """
     paragraphs = text.split("\n\n")
-    kept = [p for p in paragraphs if paragraph_key(p) not in keys]
-    if len(kept) == len(paragraphs) or not kept:
+    dropped = [paragraph_key(p) in keys for p in paragraphs]
+    if not any(dropped) or all(dropped):
         return None
-    removed = [Removal(p, "template") for p in paragraphs if paragraph_key(p) in keys]
+    kept = [p for p, drop in zip(paragraphs, dropped, strict=True) if not drop]
+    removed = [Removal(p, "template") for p, drop in zip(paragraphs, dropped, strict=True) if drop]
     return "\n\n".join(kept), removed
 
 
