@@ -20,6 +20,10 @@ Order of the passes, each pure:
 
 Tables and code are judged by the repeat pass only: their lines are data.
 
+The clean text's language is identified last (:mod:`ingest.language`): the
+page's claim, or else the HTTP header's or the feed's (``declared``), is
+kept beside it and breaks ties only on texts too short to judge.
+
 A byline's name moves into ``author`` when the article has none. If the rules
 would leave nothing, the line-rule verdicts are undone: losing the article is
 worse than keeping a widget.
@@ -29,12 +33,14 @@ Example::
     >>> from ingest.models import ExtractedArticle, Paragraph
     >>> body = "Le tribunal a examiné la plainte déposée par Elon Musk contre OpenAI."
     >>> art = ExtractedArticle(url="https://a.example/x", title="T", author=None,
-    ...     published=None, language="fr",
+    ...     published=None, declared_language="en",
     ...     paragraphs=(Paragraph(body), Paragraph("Partager sur Facebook"),
     ...                 Paragraph("Par Marie Dupont")))
     >>> out = clean_article(art)
     >>> out.text == body, out.author, [r.rule for r in out.removed]
     (True, 'Marie Dupont', ['share_widget', 'byline'])
+    >>> out.language, out.declared_language          # the text's, and the page's claim
+    ('fr', 'en')
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from collections.abc import Sequence
 
 from ingest.clean_lexicon import word_count, words
 from ingest.clean_rules import Line, byline_name, first_rule, looks_like_prose, templated_runs
+from ingest.language import first_declared, identify
 from ingest.models import CleanedArticle, ExtractedArticle, Paragraph, Removal
 from ingest.repeats import find_repeats
 
@@ -100,8 +107,14 @@ def clean_article(
     *,
     template: frozenset[str] = frozenset(),
     pre_removed: tuple[Removal, ...] = (),
+    declared: str | None = None,
 ) -> CleanedArticle:
-    """Drop in-body boilerplate and repeated text; explain every removal."""
+    """Drop in-body boilerplate and repeated text; explain every removal.
+
+    ``declared`` is a language claimed outside the page (HTTP
+    ``Content-Language``, the feed's ``<language>``), used when the page's
+    markup claims none.
+    """
     paragraphs = article.paragraphs
     verdicts = _base_verdicts(paragraphs, template, article.title)
     authors = _known_authors(article.author, paragraphs, verdicts, pre_removed)
@@ -111,7 +124,7 @@ def clean_article(
     verdicts |= line_verdicts
     if not _keeps_something(paragraphs, verdicts):
         verdicts = {i: r for i, r in verdicts.items() if r == "empty"}
-    return _result(article, verdicts, pre_removed, authors)
+    return _result(article, verdicts, pre_removed, authors, declared)
 
 
 def _base_verdicts(
@@ -196,17 +209,23 @@ def _result(
     verdicts: dict[int, str],
     pre_removed: tuple[Removal, ...],
     authors: tuple[str, ...],
+    declared: str | None,
 ) -> CleanedArticle:
     paragraphs = article.paragraphs
     removed = tuple(Removal(paragraphs[i].text, verdicts[i]) for i in sorted(verdicts))
+    kept = tuple(p for i, p in enumerate(paragraphs) if i not in verdicts)
+    claimed = first_declared(article.declared_language, declared)
+    guess = identify("\n\n".join(p.text for p in kept), title=article.title, declared=claimed)
     return CleanedArticle(
         url=article.url,
         title=article.title,
         author=article.author or (authors[0] if authors else None),
         published=article.published,
-        language=article.language,
-        paragraphs=tuple(p for i, p in enumerate(paragraphs) if i not in verdicts),
+        language=guess.language,
+        paragraphs=kept,
         removed=pre_removed + removed,
         canonical_url=article.canonical_url,
         sitename=article.sitename,
+        declared_language=claimed,
+        language_confidence=guess.confidence,
     )

@@ -129,25 +129,6 @@ def stopword_ratio(text: str) -> float:
     return sum(map(_COMMON.__contains__, tokens)) / len(tokens)
 
 
-def guess_language(text: str) -> str | None:
-    """``fr`` or ``en`` by stopword counts, or None when neither is clear.
-
-    A cheap fallback for pages that declare no language.
-
-    >>> guess_language("The company said that it was not for sale.")
-    'en'
-    >>> guess_language("Tesla SpaceX xAI") is None
-    True
-    """
-    tokens = words(text[:20_000])
-    scores = {lang: sum(t in stop for t in tokens) for lang, stop in STOPWORDS.items()}
-    best = max(scores, key=lambda lang: scores[lang])
-    others = max(v for lang, v in scores.items() if lang != best)
-    if scores[best] >= 3 and scores[best] >= 1.5 * others:
-        return best
-    return None
-
-
 def letter_ratio(text: str) -> float:
     """Share of non-space characters that are letters.
 

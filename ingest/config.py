@@ -23,6 +23,7 @@ from typing import Any, get_args
 from urllib.parse import urlsplit
 
 from ingest.errors import ConfigError
+from ingest.language import normalise_tag
 from ingest.models import SourceKind
 
 _KINDS: tuple[str, ...] = get_args(SourceKind)
@@ -55,6 +56,7 @@ class FetchSettings:
 @dataclass(frozen=True, slots=True)
 class TopicSettings:
     all_of: tuple[tuple[str, ...], ...] = ()
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +216,13 @@ def _fetch(t: Mapping[str, Any]) -> FetchSettings:
 
 
 def _topic(t: Mapping[str, Any]) -> TopicSettings:
-    _reject_unknown("topic", t, {"all_of"})
+    _reject_unknown("topic", t, {"all_of", "languages"})
+    languages = t.get("languages", [])
+    if not isinstance(languages, list) or not all(
+            isinstance(code, str) and normalise_tag(code) == code.strip().lower()
+            for code in languages):
+        raise ConfigError("topic.languages", languages,
+                          'must be a list of ISO 639 codes, e.g. ["fr", "en"]; [] keeps all')
     groups = t.get("all_of", [])
     fix = 'must be a list of lists of terms, e.g. [["musk"], ["altman", "openai"]]; [] keeps all'
     if not isinstance(groups, list) or not all(
@@ -222,7 +230,8 @@ def _topic(t: Mapping[str, Any]) -> TopicSettings:
         for g in groups
     ):
         raise ConfigError("topic.all_of", groups, fix)
-    return TopicSettings(all_of=tuple(tuple(w.strip() for w in g) for g in groups))
+    return TopicSettings(all_of=tuple(tuple(w.strip() for w in g) for g in groups),
+                         languages=tuple(code.strip().lower() for code in languages))
 
 
 def _dedup(t: Mapping[str, Any]) -> DedupSettings:

@@ -24,8 +24,14 @@ belong to the store; this module answers only "near or new"::
     DedupDecision(method='near', duplicate_of=7, similarity=0.9296875)
     >>> index.find(fingerprint(body.split(" Lawyers")[0], "en", settings)).similarity > 0.9
     True
-    >>> index.find(fingerprint(body, "fr", settings)).method
-    'new'
+    >>> index.find(fingerprint(body, "fr", settings)).method   # a wrong language: same text
+    'near'
+
+Decisions never look at a page's language, site or source: what a page
+*declares* is often wrong (a French site's template on an English wire
+story), and even the identified language says nothing the shingles do not.
+A translation shares almost no five-word shingles with its original, so it
+stays a separate record by content alone.
 
 Limits: a record contained whole in a longer page is a candidate with
 probability 0.996 when the page is twice its length, 0.8 at three times,
@@ -63,7 +69,6 @@ from ingest.minhash import (
     estimate_jaccard,
     fingerprint,
     lsh_layout,
-    normalise_language,
     normalise_text,
 )
 from ingest.models import DedupDecision
@@ -81,25 +86,13 @@ __all__ = [
     "fingerprint",
     "lsh_layout",
     "normalise_text",
-    "same_language",
 ]
 
 SignatureLookup = Callable[[int], Fingerprint | None]
-Row = tuple[int, str | None, int, bytes]
+Row = tuple[int, int, bytes]
+"""``(article_id, n_shingles, bands)``, as ``store.band_rows`` yields them."""
 
 _LOAD_CHUNK = 65_536
-_NO_LANGUAGE = 0
-_UNKNOWN_LANGUAGE = -1
-
-
-def same_language(a: str | None, b: str | None) -> bool:
-    """French and English versions are different records; an unknown language matches any.
-
-    >>> same_language("fr", "fr-FR"), same_language("fr", "en"), same_language(None, "en")
-    (True, False, True)
-    """
-    a, b = normalise_language(a), normalise_language(b)
-    return a is None or b is None or a == b
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +119,6 @@ def confirm(query: Fingerprint, stored: Fingerprint, settings: DedupSettings) ->
     Match(jaccard=1.0, similarity=1.0)
     """
     if query.n_shingles <= 0 or stored.n_shingles <= 0:
-        return None
-    if not same_language(query.language, stored.language):
         return None
     jaccard = estimate_jaccard(query.minhash, stored.minhash)
     if jaccard >= settings.threshold:
@@ -173,7 +164,7 @@ class NearDuplicateIndex:
     ``signature_lookup(article_id)`` returns the stored :class:`Fingerprint`
     (or None if the record is gone); it is called only for the few
     candidates of a query, so it can be a SQLite point query.
-    ``load`` takes ``(article_id, language, n_shingles, bands)`` rows at
+    ``load`` takes ``(article_id, n_shingles, bands)`` rows at
     warm start, in any order; ``add`` indexes a record stored since. Loading
     rows or adding the same records one by one gives the same decisions.
     """
@@ -190,9 +181,6 @@ class NearDuplicateIndex:
         self._lookup = signature_lookup
         self._bands = BandIndex(self.layout.bands)
         self._ids = Column(np.int64)
-        self._languages = Column(np.int16)
-        self._language_codes: dict[str | None, int] = {None: _NO_LANGUAGE}
-        self._primary_codes: list[str | None] = [None]
 
     def __len__(self) -> int:
         """Indexed rows (an updated record counts once per version added)."""
@@ -200,7 +188,7 @@ class NearDuplicateIndex:
 
     def nbytes(self) -> int:
         """Approximate bytes held by the index arrays."""
-        return self._bands.nbytes() + self._ids.view().nbytes + self._languages.view().nbytes
+        return self._bands.nbytes() + self._ids.view().nbytes
 
     def load(self, rows: Iterable[Row]) -> int:
         """Bulk-index stored records; returns how many were indexed.
@@ -213,7 +201,6 @@ class NearDuplicateIndex:
             return self._bands.load(self._key_chunks(rows))
         except BaseException:
             self._ids.truncate(before)
-            self._languages.truncate(before)
             raise
 
     def add(self, article_id: int, fp: Fingerprint) -> None:
@@ -223,7 +210,6 @@ class NearDuplicateIndex:
             return
         self._bands.add(keys)
         self._ids.append(article_id)
-        self._languages.append(self._code(fp.language, create=True))
 
     def find(self, fp: Fingerprint, *, exclude: Container[int] = ()) -> DedupDecision:
         """``near`` with the best confirmed stored record, else ``new``.
@@ -235,17 +221,12 @@ class NearDuplicateIndex:
         return choose(fp, ((i, self._lookup(i)) for i in ids), self.settings)
 
     def candidates(self, fp: Fingerprint) -> list[int]:
-        """Ascending article ids sharing a band and a compatible language (not confirmed)."""
+        """Ascending article ids sharing a band with ``fp`` (not confirmed)."""
         keys = self._keys(fp)
         if fp.n_shingles <= 0:
             return []
         rows = self._bands.query(keys)
-        ids = self._ids.view()[rows]
-        code = self._code(fp.language, create=False)
-        if code != _NO_LANGUAGE:
-            languages = self._languages.view()[rows]
-            ids = ids[(languages == _NO_LANGUAGE) | (languages == code)]
-        return [int(i) for i in np.unique(ids)]
+        return [int(i) for i in np.unique(self._ids.view()[rows])]
 
     def _keys(self, fp: Fingerprint) -> np.ndarray:
         if len(fp.minhash) != 4 * self.settings.num_perm or len(fp.bands) != 8 * self.layout.bands:
@@ -257,48 +238,18 @@ class NearDuplicateIndex:
             )
         return np.frombuffer(fp.bands, dtype="<u8").astype(np.uint64)
 
-    def _code(self, language: str | None, *, create: bool) -> int:
-        """Small integer per primary language tag; raw tags are remembered as aliases."""
-        code = self._language_codes.get(language)
-        if code is not None:
-            return code
-        primary = normalise_language(language)
-        code = self._language_codes.get(primary)
-        if code is None:
-            if not create:
-                return _UNKNOWN_LANGUAGE
-            code = self._new_code(primary)
-        self._language_codes[language] = code
-        return code
-
-    def _new_code(self, primary: str | None) -> int:
-        code = len(self._primary_codes)
-        if code > np.iinfo(np.int16).max:
-            raise ConfigError("language", primary, "more than 32,767 languages: normalise tags")
-        self._primary_codes.append(primary)
-        self._language_codes[primary] = code
-        return code
-
     def _key_chunks(self, rows: Iterable[Row]) -> Iterator[np.ndarray]:
         iterator = iter(rows)
         while chunk := list(islice(iterator, _LOAD_CHUNK)):
-            ids, languages, sizes, bands = zip(*chunk, strict=True)
+            ids, sizes, bands = zip(*chunk, strict=True)
             keys = self._parse_bands(ids, bands)
             self._check_layout(ids[0], bands[0])
-            codes = self._codes(languages)
             ids_array = np.asarray(ids, dtype=np.int64)
             keep = np.asarray(sizes, dtype=np.int64) > 0
             if not keep.all():
-                keys, codes, ids_array = keys[keep], codes[keep], ids_array[keep]
+                keys, ids_array = keys[keep], ids_array[keep]
             self._ids.extend(ids_array)
-            self._languages.extend(codes)
             yield keys
-
-    def _codes(self, languages: tuple[str | None, ...]) -> np.ndarray:
-        """Codes of a chunk's languages; each distinct tag is looked up once."""
-        table = {language: self._code(language, create=True) for language in set(languages)}
-        return np.fromiter(map(table.__getitem__, languages), dtype=np.int16,
-                           count=len(languages))
 
     def _check_layout(self, article_id: int, bands: bytes) -> None:
         """Stored bands must come from this layout: after a settings change they

@@ -11,16 +11,17 @@ sidebars; this module adds what it does not do for us:
   cleaning stage and editors can see what went;
 * the body as typed blocks (``Paragraph(text, kind)``) read from
   trafilatura's XML tree, so later stages can judge lines, not one string;
-* page-level metadata trafilatura does not return: canonical URL and a
-  language read from ``<html lang>``/``og:locale`` or guessed from
-  stopwords.
+* page-level metadata trafilatura does not return: canonical URL and the
+  language the page *declares* (``<html lang>``, ``og:locale``): a claim,
+  kept as such; the text's own language is identified after cleaning
+  (:mod:`ingest.language`).
 
 Pure and offline: no network, no timeouts (the extraction worker applies the
 deadline). Example::
 
     >>> art = extract_article("<html lang='fr'><body><article><p>" + "Texte. " * 40
     ...                       + "</p></article></body></html>", "https://a.example/x")
-    >>> art.language, art.paragraphs[0].kind
+    >>> art.declared_language, art.paragraphs[0].kind
     ('fr', 'p')
 """
 
@@ -44,7 +45,6 @@ from lxml.html import (
 from trafilatura.settings import Document
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
-from ingest.clean_lexicon import guess_language
 from ingest.clean_structure import prune_tree
 from ingest.decode import decode_html
 from ingest.errors import ExtractError
@@ -257,7 +257,7 @@ def _article(
         title=_strip_site_suffix(_clean(meta.title), sitename),
         author=_clean(meta.author),
         published=_clean(meta.date),
-        language=head.language or guess_language(" ".join(p.text for p in paragraphs)),
+        declared_language=head.language,
         paragraphs=paragraphs,
         canonical_url=_first_absolute(head.canonical_candidates, url),
         sitename=sitename,

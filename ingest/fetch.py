@@ -342,7 +342,8 @@ def _to_page(url: str, current: str, answer: _Answer,
         url=url, final_url=answer.url, status=status,
         content_type=media_type(content_type), body=answer.body,
         fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        charset=charset_of(content_type), etag=etag, last_modified=modified)
+        charset=charset_of(content_type), etag=etag, last_modified=modified,
+        content_language=headers.get("content-language"))
 
 
 

@@ -28,13 +28,15 @@ class DiscoveredLink:
 
     ``updated`` is the entry's own modification stamp (feed ``updated`` or
     sitemap ``lastmod``) when the source gives one: a stored URL is fetched
-    again only when this changes.
+    again only when this changes. ``language`` is what the source declares
+    (feed ``<language>``, News sitemap ``<news:language>``): a hint, never a fact.
     """
 
     url: str
     source: str
     updated: str | None = None
     title: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class FetchedPage:
     charset: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    content_language: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -70,13 +73,17 @@ class Paragraph:
 
 @dataclass(frozen=True, slots=True)
 class ExtractedArticle:
-    """What the extractor found in one page, before in-body cleaning."""
+    """What the extractor found in one page, before in-body cleaning.
+
+    ``declared_language`` is what the page's markup claims (``<html lang>``,
+    ``og:locale``): the language of the text is identified after cleaning.
+    """
 
     url: str
     title: str | None
     author: str | None
     published: str | None
-    language: str | None
+    declared_language: str | None
     paragraphs: tuple[Paragraph, ...]
     canonical_url: str | None = None
     sitename: str | None = None
@@ -99,6 +106,9 @@ class CleanedArticle:
     """An article whose body holds the story and nothing else, exactly once.
 
     ``removed`` explains every dropped block, in page order, for editors.
+    ``language`` is identified from the clean text (``ingest.language``), with
+    ``language_confidence`` in [0, 1]; ``declared_language`` is what the page,
+    its HTTP header or its feed claimed, kept apart because it is often wrong.
     """
 
     url: str
@@ -110,6 +120,8 @@ class CleanedArticle:
     removed: tuple[Removal, ...] = ()
     canonical_url: str | None = None
     sitename: str | None = None
+    declared_language: str | None = None
+    language_confidence: float | None = None
 
     @property
     def text(self) -> str:

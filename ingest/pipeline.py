@@ -30,6 +30,7 @@ from ingest.config import Config, SourceSettings
 from ingest.dedup import NearDuplicateIndex
 from ingest.discovery import Discovery, PageFetcher, SourceVisit
 from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
+from ingest.language import first_declared
 from ingest.logs import event
 from ingest.models import DiscoveredLink, FetchedPage, StageCounters
 from ingest.process import PageJob, ProcessedPage, process_page
@@ -215,7 +216,9 @@ class Pipeline:
                 page = await fetcher.get(task.link.url, accept="page")
             template = recorder.template(host_key(task.url))
             job = PageJob(url=page.final_url, body=page.body, charset=page.charset,
-                          template=template, dedup=self.config.dedup)
+                          template=template, dedup=self.config.dedup,
+                          declared_language=first_declared(page.content_language,
+                                                           task.link.language))
             return PageResult(task, page, await self._processor(job))
         except (FetchError, ExtractError, StoreError) as exc:
             exc.url = exc.url or task.link.url

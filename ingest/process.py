@@ -1,4 +1,4 @@
-"""One page's CPU work: decode, extract, clean, fingerprint.
+"""One page's CPU work: decode, extract, clean, identify the language, fingerprint.
 
 This is the function the worker processes run (see ``ingest.workers``), and
 the one ``extract``, ``reprocess`` and the benchmarks call directly, so a
@@ -31,6 +31,8 @@ class PageJob:
     charset: str | None = None
     template: frozenset[str] = frozenset()
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    declared_language: str | None = None
+    """A language claimed outside the page (HTTP ``Content-Language``, else the feed's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,13 @@ class ProcessedPage:
 
 
 def clean_page(body: bytes, url: str | None, charset: str | None = None,
-               template: frozenset[str] = frozenset()) -> CleanedArticle:
+               template: frozenset[str] = frozenset(),
+               declared_language: str | None = None) -> CleanedArticle:
     """Decode, extract and clean one page; raises ExtractError when no article is left."""
     html = decode_html(body, charset)
     extracted, pre_removed = extract_with_removals(html, url)
-    cleaned = clean_article(extracted, template=template, pre_removed=pre_removed)
+    cleaned = clean_article(extracted, template=template, pre_removed=pre_removed,
+                            declared=declared_language)
     if not cleaned.text.strip():
         raise ExtractError("nothing left after cleaning", url=url)
     return cleaned
@@ -65,8 +69,8 @@ def clean_page(body: bytes, url: str | None, charset: str | None = None,
 
 def clean_job(job: PageJob) -> CleanedArticle:
     """:func:`clean_page` for a worker process (``newsdedup extract``)."""
-    return clean_page(job.body, job.url, job.charset, job.template)
+    return clean_page(job.body, job.url, job.charset, job.template, job.declared_language)
 
 
 def process_page(job: PageJob) -> ProcessedPage:
-    return ProcessedPage.of(clean_page(job.body, job.url, job.charset, job.template), job.dedup)
+    return ProcessedPage.of(clean_job(job), job.dedup)

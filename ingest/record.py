@@ -21,6 +21,7 @@ from ingest.config import Config, DedupSettings
 from ingest.decide import decide
 from ingest.dedup import Fingerprint, NearDuplicateIndex, fingerprint
 from ingest.errors import NewsdedupError, StoreError
+from ingest.language import first_declared
 from ingest.logs import event
 from ingest.models import DedupDecision, FetchedPage, Removal, StageCounters
 from ingest.process import ProcessedPage
@@ -60,7 +61,8 @@ class Recorder:
     def from_config(cls, config: Config, store: Store, index: NearDuplicateIndex,
                     counters: StageCounters, fetch_log: list[FetchLogRow]) -> Recorder:
         """The recorder a crawl cycle or a ``reprocess`` uses under ``config``."""
-        return cls(store, index, TopicFilter(config.topic.all_of), counters, fetch_log,
+        return cls(store, index, TopicFilter(config.topic.all_of, config.topic.languages),
+                   counters, fetch_log,
                    dedup=config.dedup, template_min_pages=config.clean.template_min_pages)
 
     def template(self, site: str) -> frozenset[str]:
@@ -97,9 +99,11 @@ class Recorder:
                                 _raw(task, result.page))
                 return "duplicate", "url"
             return "known", again.kind
-        if not self.topic.matches(result.processed.article.title, result.processed.article.text):
-            self.store.add_skipped(task.url, task.link.source, "off_topic", task.link.updated)
-            return "skipped", "off_topic"
+        article = result.processed.article
+        off = self.topic.verdict(article.title, article.text, article.language)
+        if off is not None:
+            self.store.add_skipped(task.url, task.link.source, off, task.link.updated)
+            return "skipped", off
         if task.known is not None and task.known.article_id is not None and \
                 task.known.kind in ("article", "alias"):
             return self._update(task, task.known.article_id, result.page, result.processed)
@@ -169,7 +173,7 @@ class Recorder:
             return DedupDecision("review", forced[0], forced[1])
         excluded = review_exclusions(self.store, url, canonical)
         url_match = self.store.article_for_url(canonical)
-        hash_match = self.store.article_for_hash(fp.content_hash, fp.language)
+        hash_match = self.store.article_for_hash(fp.content_hash)
         return decide(url_match=None if url_match in excluded else url_match,
                       hash_match=None if hash_match in excluded else hash_match,
                       near=lambda: self.index.find(fp, exclude=excluded))
@@ -255,4 +259,5 @@ def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]]
 def _raw(task: PageTask, page: FetchedPage) -> RawPage:
     return RawPage(url=task.url, final_url=page.final_url, source=task.link.source,
                    html=page.body, fetched_at=page.fetched_at, charset=page.charset,
-                   feed_updated=task.link.updated)
+                   feed_updated=task.link.updated,
+                   language_hint=first_declared(page.content_language, task.link.language))

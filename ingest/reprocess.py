@@ -20,6 +20,7 @@ from collections import deque
 from ingest.config import Config
 from ingest.dedup import NearDuplicateIndex
 from ingest.errors import ExtractError
+from ingest.language import identify
 from ingest.logs import event
 from ingest.models import CleanedArticle, DiscoveredLink, FetchedPage, Paragraph, StageCounters
 from ingest.pipeline import PageResult, PageTask, Processor
@@ -71,7 +72,7 @@ async def _process(config: Config, rebuild: Rebuild, page: StoredPage,
     """Process one stored page as a fresh crawl would: the template is learned anew
     during the replay and applied by the recorder at commit."""
     job = PageJob(url=page.final_url, body=page.html, charset=page.charset,
-                  dedup=config.dedup)
+                  dedup=config.dedup, declared_language=page.language_hint)
     try:
         return await processor(job)
     except ExtractError as exc:
@@ -83,16 +84,20 @@ async def _process(config: Config, rebuild: Rebuild, page: StoredPage,
         return _from_text(page.url, *old, config=config)
 
 
-def _from_text(url: str, text: str, title: str | None, language: str | None, *,
+def _from_text(url: str, text: str, title: str | None, declared: str | None, *,
                config: Config) -> ProcessedPage:
+    """The old clean text of a page that no longer extracts, its language identified anew."""
+    guess = identify(text, title=title, declared=declared)
     article = CleanedArticle(url=url, title=title, author=None, published=None,
-                             language=language,
-                             paragraphs=tuple(Paragraph(p) for p in text.split("\n\n")))
+                             language=guess.language,
+                             paragraphs=tuple(Paragraph(p) for p in text.split("\n\n")),
+                             declared_language=declared, language_confidence=guess.confidence)
     return ProcessedPage.of(article, config.dedup)
 
 
 def _result(page: StoredPage, done: ProcessedPage | ExtractError) -> PageResult:
-    link = DiscoveredLink(url=page.url, source=page.source, updated=page.feed_updated)
+    link = DiscoveredLink(url=page.url, source=page.source, updated=page.feed_updated,
+                          language=page.language_hint)
     fetched = FetchedPage(url=page.url, final_url=page.final_url, status=200,
                           content_type="text/html", body=page.html,
                           fetched_at=page.fetched_at, charset=page.charset)

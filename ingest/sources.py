@@ -73,11 +73,16 @@ def _feed(body: bytes, url: str, source: str, content_type: str) -> tuple[Discov
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         error = parsed.get("bozo_exception", "no feed entries")
         raise SourceError(f"not a readable feed: {error}", url=url)
-    links = (_feed_link(e, url, source) for e in parsed.entries[:_MAX_LINKS])
+    language = _text(parsed.feed.get("language"))
+    links = (_feed_link(e, url, source, language) for e in parsed.entries[:_MAX_LINKS])
     return tuple(link for link in links if link is not None)
 
 
-def _feed_link(entry: Any, base: str, source: str) -> DiscoveredLink | None:
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _feed_link(entry: Any, base: str, source: str, language: str | None) -> DiscoveredLink | None:
     href = entry.get("link") or _first_alternate(entry)
     absolute = _absolute(base, href)
     if absolute is None:
@@ -87,7 +92,7 @@ def _feed_link(entry: Any, base: str, source: str) -> DiscoveredLink | None:
     stamp = entry.get("updated_parsed") if "updated_parsed" in keys else None
     stamp = stamp or entry.get("published_parsed")
     return DiscoveredLink(url=absolute, source=source, updated=_iso(stamp),
-                          title=entry.get("title"))
+                          title=entry.get("title"), language=language)
 
 
 def _first_alternate(entry: Any) -> str | None:
@@ -122,6 +127,7 @@ def _json_feed(body: bytes, url: str, source: str) -> tuple[DiscoveredLink, ...]
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise SourceError("JSON Feed without an 'items' list", url=url)
     links = []
+    language = _text(data.get("language"))
     for item in data["items"][:_MAX_LINKS]:
         if not isinstance(item, dict):
             continue
@@ -131,7 +137,8 @@ def _json_feed(body: bytes, url: str, source: str) -> tuple[DiscoveredLink, ...]
             links.append(DiscoveredLink(url=absolute, source=source,
                                         updated=stamp if isinstance(stamp, str) else None,
                                         title=item.get("title") if isinstance(
-                                            item.get("title"), str) else None))
+                                            item.get("title"), str) else None,
+                                        language=_text(item.get("language")) or language))
     return tuple(links)
 
 
@@ -157,11 +164,14 @@ def _sitemap_link(node: Any, base: str, source: str) -> DiscoveredLink | None:
         return None
     news = next(_children(node, "news"), None)
     stamp = _child_text(node, "lastmod")
-    title = None
+    title = language = None
     if news is not None:
         stamp = stamp or _child_text(news, "publication_date")
         title = _child_text(news, "title")
-    return DiscoveredLink(url=absolute, source=source, updated=stamp, title=title)
+        publication = next(_children(news, "publication"), None)
+        language = None if publication is None else _child_text(publication, "language")
+    return DiscoveredLink(url=absolute, source=source, updated=stamp, title=title,
+                          language=language)
 
 
 def _children(node: Any, name: str) -> Any:

@@ -11,6 +11,13 @@ matches "openai", but "muskrat" does not match "musk". A multi-word term
     True
     >>> TopicFilter((("musk",),)).matches("Muskrats of Ontario")
     False
+
+``languages`` keeps only articles whose *identified* language (from the clean
+text, never the page's claim) is listed; an article whose language could not
+be identified is kept, as nothing says it is off::
+
+    >>> TopicFilter((), languages=("fr", "en")).verdict("Musk", "...", "de")
+    'off_language'
 """
 
 from __future__ import annotations
@@ -26,13 +33,21 @@ def fold(text: str) -> str:
 
 
 class TopicFilter:
-    """A compiled ``all_of`` rule; an empty rule keeps everything."""
+    """A compiled ``all_of`` rule and language list; empty ones keep everything."""
 
-    def __init__(self, all_of: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(self, all_of: tuple[tuple[str, ...], ...],
+                 languages: tuple[str, ...] = ()) -> None:
         for group in all_of:
             if not group or not all(term.strip() for term in group):
                 raise ValueError(f"topic group {group!r} needs at least one non-empty term")
         self._groups = tuple(_compile(group) for group in all_of)
+        self._languages = frozenset(languages)
+
+    def verdict(self, title: str | None, text: str, language: str | None) -> str | None:
+        """None to keep the article, else why not: ``off_language`` or ``off_topic``."""
+        if self._languages and language is not None and language not in self._languages:
+            return "off_language"
+        return None if self.matches(title, text) else "off_topic"
 
     def matches(self, *texts: str | None) -> bool:
         if not self._groups:

@@ -100,10 +100,10 @@ class Store(SiteLearning):
                         (url, url, identity_key(url)))
         return int_or_none(row[0]) if row else None
 
-    def article_for_hash(self, content_hash: str, language: str | None) -> int | None:
-        row = self._one("SELECT id FROM articles WHERE content_hash = ? AND "
-                        "(language IS ? OR ? IS NULL OR language IS NULL) ORDER BY id LIMIT 1",
-                        (content_hash, language, language))
+    def article_for_hash(self, content_hash: str) -> int | None:
+        """The oldest record with this exact normalised text, whatever its language."""
+        row = self._one("SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1",
+                        (content_hash,))
         return int_or_none(row[0]) if row else None
 
     def fingerprint(self, article_id: int) -> Fingerprint | None:
@@ -116,10 +116,10 @@ class Store(SiteLearning):
         return Fingerprint(content_hash=row[4], language=row[0], n_shingles=row[1],
                            minhash=row[2], bands=row[3])
 
-    def band_rows(self, after_id: int = 0) -> Iterator[tuple[int, str | None, int, bytes]]:
+    def band_rows(self, after_id: int = 0) -> Iterator[tuple[int, int, bytes]]:
         """Stored signatures' LSH bands (of records above ``after_id``), for the index."""
         yield from self.conn.execute(
-            "SELECT article_id, language, n_shingles, bands FROM signatures "
+            "SELECT article_id, n_shingles, bands FROM signatures "
             "WHERE article_id > ? ORDER BY article_id", (after_id,))
 
     def max_article_id(self) -> int:
@@ -155,12 +155,14 @@ class Store(SiteLearning):
         with self._atomic(rec.url):
             cur = self.conn.execute(
                 "INSERT INTO articles (id, url, source, title, author, published, language, "
-                "text, content_hash, fetched_at, feed_updated, sitename, word_count, site) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "text, content_hash, fetched_at, feed_updated, sitename, word_count, site, "
+                "declared_language, language_confidence) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (self.id_plan(rec.url) if self.id_plan else None,
                  rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
                  fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
-                 len(a.text.split()), rec.site or None))
+                 len(a.text.split()), rec.site or None, a.declared_language,
+                 a.language_confidence))
             article_id = int(cur.lastrowid or 0)
             self._learn(rec.site, rec.learn)
             self.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
@@ -190,10 +192,12 @@ class Store(SiteLearning):
             self.conn.execute(
                 "UPDATE articles SET title = ?, author = ?, published = ?, language = ?, "
                 "text = ?, content_hash = ?, fetched_at = ?, updated_at = ?, word_count = ?, "
+                "declared_language = ?, language_confidence = ?, "
                 "version = version + 1 WHERE id = ?",
                 (article.title, article.author, article.published, article.language,
                  article.text, fp.content_hash, page.fetched_at, utcnow(),
-                 len(article.text.split()), article_id))
+                 len(article.text.split()), article.declared_language,
+                 article.language_confidence, article_id))
             self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
                               (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
             self.conn.execute("DELETE FROM removals WHERE article_id = ?", (article_id,))
@@ -219,10 +223,12 @@ class Store(SiteLearning):
         a = rec.article
         cur = self.conn.execute(
             "INSERT INTO duplicates (url, article_id, similarity, method, title, text, "
-            "source, language, fetched_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "source, language, fetched_at, decided_at, declared_language, "
+            "language_confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (rec.url, rec.article_id, rec.similarity, rec.method,
              a.title if a else None, a.text if a else None, rec.source,
-             a.language if a else None, rec.fetched_at, utcnow()))
+             a.language if a else None, rec.fetched_at, utcnow(),
+             a.declared_language if a else None, a.language_confidence if a else None))
         self._write_aliases(rec.article_id, {rec.url}, rec.fetched_at)
         return int(cur.lastrowid or 0)
 
@@ -317,9 +323,10 @@ class Store(SiteLearning):
         self.conn.execute("DELETE FROM skipped WHERE url = ?", (page.url,))
         self.conn.execute(
             "INSERT OR REPLACE INTO pages (url, final_url, source, article_id, duplicate_id, "
-            "charset, html, fetched_at, feed_updated) VALUES (?,?,?,?,?,?,?,?,?)",
+            "charset, html, fetched_at, feed_updated, language_hint) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             (page.url, page.final_url, page.source, article_id, duplicate_id, page.charset,
-             compress_html(page.html), page.fetched_at, page.feed_updated))
+             compress_html(page.html), page.fetched_at, page.feed_updated, page.language_hint))
 
 
 class _Atomic:

@@ -34,6 +34,7 @@ class StoredPage:
     charset: str | None
     fetched_at: str
     feed_updated: str | None
+    language_hint: str | None = None
 
 
 class Rebuild:
@@ -64,15 +65,18 @@ class Rebuild:
 
     def load_page(self, url: str) -> StoredPage:
         row = self.store.conn.execute(
-            "SELECT url, final_url, source, html, charset, fetched_at, feed_updated "
-            "FROM pages WHERE url = ?", (url,)).fetchone()
-        return StoredPage(row[0], row[1], row[2], decompress_html(row[3]), row[4], row[5], row[6])
+            "SELECT url, final_url, source, html, charset, fetched_at, feed_updated, "
+            "language_hint FROM pages WHERE url = ?", (url,)).fetchone()
+        return StoredPage(row[0], row[1], row[2], decompress_html(row[3]), row[4], row[5],
+                          row[6], row[7])
 
     def old_text(self, url: str) -> tuple[str, str | None, str | None] | None:
-        """(text, title, language) a page had before the rebuild, as record or duplicate."""
+        """(text, title, declared language) a page had before the rebuild, as record or
+        duplicate."""
         row = self.store.conn.execute(
-            "SELECT text, title, language FROM articles WHERE url = ? UNION ALL "
-            "SELECT text, title, language FROM duplicates WHERE url = ? AND text IS NOT NULL",
+            "SELECT text, title, declared_language FROM articles WHERE url = ? UNION ALL "
+            "SELECT text, title, declared_language FROM duplicates WHERE url = ? "
+            "AND text IS NOT NULL",
             (url, url)).fetchone()
         return (row[0], row[1], row[2]) if row else None
 

@@ -28,6 +28,8 @@ class RawPage:
     fetched_at: str
     charset: str | None = None
     feed_updated: str | None = None
+    language_hint: str | None = None
+    """The language claimed outside the page (HTTP ``Content-Language``, else the feed's)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,3 +301,16 @@ def _paragraph_sightings(db: Database) -> None:
     db.conn.executemany("INSERT OR IGNORE INTO site_paragraph_sightings VALUES (?, ?, ?)",
                         ((site, key_hash(key), first) for site, key, first in rows))
     db.execute("DELETE FROM site_paragraphs WHERE pages < 2")
+
+
+@MIGRATIONS(name="0009_identified_language")
+def _identified_language(db: Database) -> None:
+    """``language`` becomes the language identified from the clean text; what the page,
+    its HTTP header or its feed declared moves to ``declared_language`` (a hint, often
+    wrong), with the identifier's ``language_confidence``. ``pages.language_hint`` keeps
+    the claim made outside the page so ``reprocess`` decides as the crawl did. Rows
+    stored before this migration get the new columns as NULL until ``reprocess``."""
+    for table in ("articles", "duplicates"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN declared_language TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN language_confidence REAL")
+    db.execute("ALTER TABLE pages ADD COLUMN language_hint TEXT")

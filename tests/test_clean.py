@@ -40,7 +40,7 @@ def article(lines: list[str] | list[Paragraph], *, title: str | None = None,
             author: str | None = None) -> ExtractedArticle:
     paras = tuple(p if isinstance(p, Paragraph) else Paragraph(p) for p in lines)
     return ExtractedArticle(url="https://news.example/a", title=title, author=author,
-                            published=None, language="fr", paragraphs=paras)
+                            published=None, declared_language="fr", paragraphs=paras)
 
 
 def texts(cleaned_lines: tuple[Paragraph, ...]) -> list[str]:
@@ -123,12 +123,14 @@ def test_quote_with_email_in_body_stays() -> None:
 
 def test_fields_are_carried_over() -> None:
     src = ExtractedArticle(url="https://n.example/a", title="T", author="A", published="2025-01-02",
-                           language="en", paragraphs=(Paragraph(BODY[0]),),
+                           declared_language="en", paragraphs=(Paragraph(BODY[0]),),
                            canonical_url="https://n.example/c", sitename="N")
     out = clean_article(src)
-    assert (out.url, out.title, out.author, out.published, out.language, out.canonical_url,
-            out.sitename) == ("https://n.example/a", "T", "A", "2025-01-02", "en",
-                              "https://n.example/c", "N")
+    assert (out.url, out.title, out.author, out.published, out.declared_language,
+            out.canonical_url, out.sitename) == ("https://n.example/a", "T", "A", "2025-01-02",
+                                                 "en", "https://n.example/c", "N")
+    assert out.language == "fr"  # BODY is French: the text's language, not the claim
+    assert out.language_confidence is not None and out.language_confidence > 0.5
 
 
 def test_edge_flags_mark_start_and_end() -> None:

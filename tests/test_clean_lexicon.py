@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ingest.clean_lexicon import (
     MEMO_MAX_CHARS,
-    guess_language,
     letter_ratio,
     lowercase_ratio,
     stopword_ratio,
@@ -17,12 +16,6 @@ from ingest.clean_lexicon import (
 def test_words_casefold_and_split_apostrophes() -> None:
     assert words("L’Entrepreneur n'a PAS 10 ans") == ["l", "entrepreneur", "n", "a", "pas",
                                                       "10", "ans"]
-
-
-def test_guess_language() -> None:
-    assert guess_language("Le juge a rejeté la demande de la société dans cette affaire.") == "fr"
-    assert guess_language("The judge said that the company was not in the room.") == "en"
-    assert guess_language("OpenAI Tesla SpaceX") is None
 
 
 def test_ratios() -> None:

@@ -44,7 +44,7 @@ class Store:
         return self.fps.get(article_id)
 
     def rows(self) -> list[tuple[int, str | None, int, bytes]]:
-        return [(i, fp.language, fp.n_shingles, fp.bands) for i, fp in self.fps.items()]
+        return [(i, fp.n_shingles, fp.bands) for i, fp in self.fps.items()]
 
 
 def index_with(
@@ -226,19 +226,35 @@ def test_doubled_body_is_a_duplicate() -> None:
 # -- languages, exclusions, ties ----------------------------------------------------------
 
 
-def test_languages_are_separated_and_none_matches_any() -> None:
-    text = words(60, 100)
-    index, _ = index_with([(1, text, "fr")])
-    assert find(index, text, "en") == DedupDecision("new")
-    assert find(index, text, "de") == DedupDecision("new")  # a language the index never saw
-    # Filtered before any signature lookup, not only at confirmation.
-    assert index.candidates(fingerprint(text, "en", DEFAULT)) == []
-    assert index.candidates(fingerprint(text, "de", DEFAULT)) == []
-    assert index.candidates(fingerprint(text, "FR", DEFAULT)) == [1]
-    assert find(index, text, "fr-FR").duplicate_of == 1
-    assert find(index, text, None).duplicate_of == 1
-    unknown, _ = index_with([(2, text, None)])
-    assert find(unknown, text, "en").duplicate_of == 2
+LANGUAGES = st.sampled_from(["en", "fr", "de", "fr-FR", "EN", None])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 60), LANGUAGES, LANGUAGES, st.integers(0, 6))
+def test_a_copys_decision_does_not_depend_on_language(seed: int, stored_as: str | None,
+                                                       found_as: str | None,
+                                                       added: int) -> None:
+    """Issue 12: a syndicated copy matches whatever language either side carries (a
+    declaration is often wrong); the decision is the one a language-blind index takes."""
+    text = words(seed, 100)
+    copy = text + (" " + words(200 + seed, added) if added else "")
+    index, _ = index_with([(1, text, stored_as)])
+    decision = find(index, copy, found_as)
+    blind, _ = index_with([(1, text, None)])
+    assert decision == find(blind, copy, None)
+    assert decision.method == "near" and decision.duplicate_of == 1
+    assert index.candidates(fingerprint(copy, found_as, DEFAULT)) == [1]
+
+
+def test_a_translation_shares_no_shingles_and_stays_apart() -> None:
+    english = ("The court in Oakland heard the first witness on Monday, a former board "
+               "member who described how the company changed its structure in 2019 and "
+               "why the founders disagreed about control of the research laboratory.")
+    french = ("Le tribunal d'Oakland a entendu lundi le premier témoin, un ancien membre du "
+              "conseil qui a décrit comment l'entreprise a changé de structure en 2019 et "
+              "pourquoi les fondateurs se sont opposés sur le contrôle du laboratoire.")
+    index, _ = index_with([(1, english, "en")])
+    assert find(index, french, "fr") == DedupDecision("new")
 
 
 def test_exclude_forbids_merges() -> None:
@@ -326,7 +342,7 @@ def test_fingerprint_from_other_settings_is_refused() -> None:
 def test_load_with_stale_bands_names_the_article_and_indexes_nothing() -> None:
     index, _ = index_with([(1, words(120, 50), "en")])
     fp = fingerprint(words(121, 50), "en", DEFAULT)
-    rows = [(7, "en", fp.n_shingles, fp.bands), (8, "en", fp.n_shingles, fp.bands[:-8])]
+    rows = [(7, fp.n_shingles, fp.bands), (8, fp.n_shingles, fp.bands[:-8])]
     with pytest.raises(ConfigError, match=r"article 8 .*bands_from_minhash"):
         index.load(rows)
     assert len(index) == 1
@@ -341,8 +357,8 @@ def test_load_detects_bands_from_another_layout_of_the_same_width() -> None:
     restarted = NearDuplicateIndex(after, store.lookup)
     with pytest.raises(ConfigError, match=r"article 1 .*bands_from_minhash"):
         restarted.load(store.rows())
-    rebanded = [(i, lang, n, bands_from_minhash(store.fps[i].minhash, after))
-                for i, lang, n, _ in store.rows()]
+    rebanded = [(i, n, bands_from_minhash(store.fps[i].minhash, after))
+                for i, n, _ in store.rows()]
     assert restarted.load(rebanded) == 1
 
 
@@ -351,5 +367,5 @@ def test_load_skips_empty_rows_and_reports_count() -> None:
     store = Store()
     store.fps[1] = fp
     index = NearDuplicateIndex(DEFAULT, store.lookup)
-    assert index.load([(1, "en", fp.n_shingles, fp.bands), (2, "en", 0, fp.bands)]) == 1
+    assert index.load([(1, fp.n_shingles, fp.bands), (2, 0, fp.bands)]) == 1
     assert index.find(fp) == DedupDecision("near", 1, 1.0)

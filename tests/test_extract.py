@@ -91,7 +91,7 @@ def test_metadata_title_author_date_language_canonical() -> None:
     assert art.title == "Musk sues OpenAI"
     assert art.author == "Jane Doe"
     assert art.published is not None and art.published.startswith("2025-02-11")
-    assert art.language == "en"
+    assert art.declared_language == "en"
     assert art.canonical_url == "https://paper.example/2025/musk-openai"
     assert art.sitename == "The Paper"
     assert art.url == "https://paper.example/x?utm=1"
@@ -110,12 +110,14 @@ def test_no_canonical_is_none() -> None:
 def test_language_from_og_locale() -> None:
     html = page(paragraphs(5, PROSE_FR), "<meta property='og:locale' content='fr_FR'>",
                 lang="")
-    assert extract_article(html, "https://a.example/x").language == "fr"
+    assert extract_article(html, "https://a.example/x").declared_language == "fr"
 
 
-def test_language_guessed_from_stopwords_when_undeclared() -> None:
+def test_an_undeclared_page_declares_nothing() -> None:
+    """Extraction reports only what the page claims; the text's language is
+    identified after cleaning (ingest.language), not guessed here."""
     html = page(paragraphs(5, PROSE_FR)).replace(" lang='en'", "")
-    assert extract_article(html, "https://a.example/x").language == "fr"
+    assert extract_article(html, "https://a.example/x").declared_language is None
 
 
 def test_bytes_input_is_decoded() -> None:
@@ -221,7 +223,7 @@ def test_page_level_fields_are_read_before_pruning() -> None:
     art, removed = extract_with_removals(html, "https://a.example/x")
     assert [r.rule for r in removed] == ["share_widget", "author_bio"]
     assert art.canonical_url == "https://a.example/canonical"
-    assert art.language == "fr"
+    assert art.declared_language == "fr"
     assert art.author == "Jane Doe"
 
 

@@ -249,8 +249,9 @@ def test_upgrade_widens_duplicates_method_and_keeps_rows_keys_and_triggers(
             (5, "near")]
         assert store.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
         assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        store.conn.execute("INSERT INTO duplicates VALUES (6, 'https://c.example/x', 1, 0.5, "
-                           "'review', NULL, NULL, 's', 'en', 't', 't')")
+        store.conn.execute("INSERT INTO duplicates (id, url, article_id, similarity, method, "
+                           "source, fetched_at, decided_at) VALUES (6, 'https://c.example/x', "
+                           "1, 0.5, 'review', 's', 't', 't')")
         with pytest.raises(sqlite3.IntegrityError):
             store.conn.execute("UPDATE duplicates SET method = 'bogus' WHERE id = 6")
         with pytest.raises(sqlite3.IntegrityError):

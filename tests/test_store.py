@@ -60,7 +60,7 @@ def test_article_round_trip_with_signature_page_removals_and_fts(store: Store) -
     assert store.article_for_url("https://a.example/x") == article_id
     fp = store.fingerprint(article_id)
     assert fp is not None and fp == _new("https://a.example/x").fingerprint
-    assert store.article_for_hash(fp.content_hash, "en") == article_id
+    assert store.article_for_hash(fp.content_hash) == article_id
     html = store.conn.execute("SELECT html FROM pages").fetchone()[0]
     assert zlib.decompress(html).startswith(b"<html>Elon Musk")
     assert store.conn.execute("SELECT rule, text FROM removals").fetchall() == [
