@@ -48,6 +48,8 @@ class Record:
     sitename: str | None
     word_count: int
     merge_command: str
+    declared_language: str | None = None
+    """What the page, its header or its feed claimed; ``language`` is the text's."""
 
     @property
     def anchor(self) -> str:
@@ -75,6 +77,7 @@ class Duplicate:
     decided_at: str
     diff: WordDiff | None
     split_command: str
+    declared_language: str | None = None
 
     @property
     def anchor(self) -> str:
@@ -200,10 +203,11 @@ class _DuplicateRow:
     language: str | None
     fetched_at: str
     decided_at: str
+    declared_language: str | None
 
 
 _RECORD_SQL = ("SELECT id, url, source, title, published, fetched_at, language, sitename, "
-               "word_count FROM articles ")
+               "word_count, declared_language FROM articles ")
 
 
 def _records(conn: sqlite3.Connection, f: ReportFilters) -> dict[int, _RecordRow]:
@@ -222,17 +226,18 @@ def _records_by_id(conn: sqlite3.Connection, ids: set[int],
 
 
 def _record(row: tuple[Any, ...], f: ReportFilters, *, in_scope: bool) -> _RecordRow:
-    article_id, url, source, title, published, fetched_at, language, sitename, words = row
+    article_id, url, source, title, published, fetched_at, language, sitename, words, \
+        declared = row
     command = review_command(f.config, "merge", "OTHER_ID", "--into", str(article_id))
     record = Record(article_id, url, source, title, published, fetched_at, language, sitename,
-                    words, command)
+                    words, command, declared)
     return _RecordRow(record, in_scope)
 
 
 def _duplicates(conn: sqlite3.Connection, f: ReportFilters) -> list[_DuplicateRow]:
     rows = conn.execute(
         "SELECT d.id, d.article_id, d.url, d.source, d.method, d.similarity, d.title, d.text, "
-        "d.language, d.fetched_at, d.decided_at FROM duplicates d "
+        "d.language, d.fetched_at, d.decided_at, d.declared_language FROM duplicates d "
         "JOIN articles a ON a.id = d.article_id "
         "WHERE (? IS NULL OR d.decided_at >= ?) AND (? IS NULL OR d.source = ? OR a.source = ?) "
         "ORDER BY d.article_id, d.decided_at, d.id",
@@ -251,7 +256,8 @@ def _with_diff(row: _DuplicateRow, text: str, f: ReportFilters) -> Duplicate:
     diff = word_diff(text, row.text) if row.text else None
     command = review_command(f.config, "split", str(row.id))
     return Duplicate(row.id, row.article_id, row.url, row.source, row.method, row.similarity,
-                     row.title, row.language, row.fetched_at, row.decided_at, diff, command)
+                     row.title, row.language, row.fetched_at, row.decided_at, diff, command,
+                     row.declared_language)
 
 
 def _removed(conn: sqlite3.Connection, article_id: int) -> tuple[RemovedBlock, ...]:

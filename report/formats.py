@@ -29,6 +29,9 @@ CSV_COLUMNS = (
     "record_date", "duplicate_id", "duplicate_url", "duplicate_source", "duplicate_title",
     "method", "similarity", "decided_at", "inserted", "deleted", "replaced", "same", "diff",
     "record_removed", "command", "review_id", "target_id", "note",
+    # appended by issue 12 (columns are only ever added at the end):
+    "record_language", "record_declared_language", "duplicate_language",
+    "duplicate_declared_language",
 )
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,6 +63,7 @@ def render_json(report: Report) -> str:
 def _record(r: Record) -> dict[str, Any]:
     return {"id": r.id, "url": r.url, "source": r.source, "title": r.title,
             "published": r.published, "fetched_at": r.fetched_at, "language": r.language,
+            "declared_language": r.declared_language,
             "sitename": r.sitename, "word_count": r.word_count, "anchor": r.anchor,
             "merge_command": r.merge_command}
 
@@ -73,6 +77,7 @@ def _cluster(c: Cluster) -> dict[str, Any]:
 def _duplicate(d: Duplicate) -> dict[str, Any]:
     return {"id": d.id, "url": d.url, "source": d.source, "method": d.method,
             "similarity": d.similarity, "title": d.title, "language": d.language,
+            "declared_language": d.declared_language,
             "fetched_at": d.fetched_at, "decided_at": d.decided_at, "anchor": d.anchor,
             "split_command": d.split_command, "diff": _diff(d.diff)}
 
@@ -118,7 +123,9 @@ def _duplicate_row(c: Cluster, d: Duplicate) -> dict[str, object]:
         "inserted": diff.inserted if diff else None, "deleted": diff.deleted if diff else None,
         "replaced": diff.replaced if diff else None, "same": diff.same if diff else None,
         "diff": diff.wdiff() if diff else None, "record_removed": removed,
-        "command": d.split_command,
+        "command": d.split_command, "record_language": r.language,
+        "record_declared_language": r.declared_language, "duplicate_language": d.language,
+        "duplicate_declared_language": d.declared_language,
     }
 
 

@@ -181,7 +181,7 @@ def _cluster(c: Cluster) -> str:
             f'<h3><a class="anchor" href="#{r.anchor}" title="Link to this entry">#</a>'
             f"{esc(r.title or '(no title)')}</h3>"
             f'<p class="meta"><span class="badge">record {r.id}</span> {esc(r.source)} · '
-            f"{esc(r.date)}{_language(r.language)} · {r.word_count} words"
+            f"{esc(r.date)}{_language(r.language, r.declared_language)} · {r.word_count} words"
             f"{' · ' + esc(r.sitename) if r.sitename else ''}</p>"
             f'<p class="url">{link(r.url)}</p>'
             f'<p class="cmd">Same story as another record? <code>{esc(r.merge_command)}</code>'
@@ -196,13 +196,27 @@ def _duplicate(d: Duplicate) -> str:
             f'{method}</span> <span class="sim" title="similarity">{d.similarity:.2f}</span> '
             f'<span class="dup-title">{esc(d.title or "(no title)")}</span></p>'
             f'<p class="meta"><a class="anchor" href="#{d.anchor}">#</a>duplicate {d.id} · '
-            f"found by {esc(d.source)} · decided {esc(d.decided_at)}{_language(d.language)}</p>"
+            f"found by {esc(d.source)} · decided {esc(d.decided_at)}"
+            f"{_language(d.language, d.declared_language)}</p>"
             f'<p class="url">{link(d.url)}</p>{_diff(d.diff)}'
             f'<p class="cmd">Not a copy? <code>{esc(d.split_command)}</code></p></li>')
 
 
-def _language(language: str | None) -> str:
-    return f" · {esc(language)}" if language else ""
+def _language(language: str | None, declared: str | None) -> str:
+    """The text's language, and the page's claim when it differs (a hint that lied).
+
+    >>> _language("en", "fr")
+    ' · <span class="lang" title="identified from the text">en</span> <span class="muted" \
+title="declared by the page, its HTTP header or its feed">(declared fr)</span>'
+    >>> _language(None, None), _language("fr", "fr")
+    ('', ' · <span class="lang" title="identified from the text">fr</span>')
+    """
+    shown = (f' · <span class="lang" title="identified from the text">{esc(language)}</span>'
+             if language else "")
+    if declared and declared != language:
+        shown += (f' <span class="muted" title="declared by the page, its HTTP header or its '
+                  f'feed">(declared {esc(declared)})</span>')
+    return shown
 
 
 def _diff(diff: WordDiff | None) -> str:

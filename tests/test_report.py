@@ -57,10 +57,11 @@ SINGLE = "Microsoft, OpenAI's largest investor, remains a defendant on a smaller
 
 
 def _article(url: str, title: str, text: str, language: str = "en",
-             removed: tuple[Removal, ...] = ()) -> CleanedArticle:
+             removed: tuple[Removal, ...] = (), declared: str | None = None) -> CleanedArticle:
     return CleanedArticle(url=url, title=title, author=None, published=None, language=language,
                           paragraphs=tuple(Paragraph(p) for p in text.split("\n\n")),
-                          removed=removed, sitename="Site <b>bold</b>")
+                          removed=removed, sitename="Site <b>bold</b>",
+                          declared_language=declared or language, language_confidence=0.99)
 
 
 def _record(store: Store, url: str, source: str, title: str, text: str, fetched_at: str,
@@ -75,8 +76,9 @@ def _record(store: Store, url: str, source: str, title: str, text: str, fetched_
 def _duplicate(store: Store, record: int, url: str, source: str, method: str,
                similarity: float, title: str | None, text: str | None,
                language: str = "en", decided_at: str | None = None,
-               stored_url: str | None = None) -> int:
-    article = _article(url, title or "", text, language) if text is not None else None
+               stored_url: str | None = None, declared: str | None = None) -> int:
+    article = (_article(url, title or "", text, language, declared=declared)
+               if text is not None else None)
     dup = store.add_duplicate(NewDuplicate(
         url=url, source=source, article_id=record, method=method,  # type: ignore[arg-type]
         similarity=similarity, fetched_at="2025-11-20T09:00:00+00:00", article=article))
@@ -98,7 +100,8 @@ def build_fixture(path: Path) -> dict[str, int]:
                                          Removal(HOSTILE_BODY, "newsletter")))}
         ids["wire"] = _duplicate(store, ids["trial"], "https://wire.example/trial", "wire",
                                  "near", 0.87, HOSTILE_TITLE, TRIAL_COPY,
-                                 decided_at="2025-11-20T09:00:00+00:00", stored_url=HOSTILE_URL)
+                                 decided_at="2025-11-20T09:00:00+00:00", stored_url=HOSTILE_URL,
+                                 declared="fr")
         ids["amp"] = _duplicate(store, ids["trial"], "https://ledger.example/amp/trial",
                                 "ledger", "url", 1.0, None, None,
                                 decided_at="2025-11-20T09:05:00+00:00")
@@ -259,6 +262,29 @@ def test_hostile_page_text_is_shown_as_text_and_never_linked(
 def test_only_plain_http_urls_are_linked(url: str) -> None:
     assert safe_href(url) is None
     assert safe_href("https://a.example/x?q=1&r=2") == "https://a.example/x?q=1&r=2"
+
+
+def test_the_text_language_is_shown_with_a_declaration_that_differs(
+        fixture_db: tuple[Path, dict]) -> None:
+    """Issue 12: the report shows the identified language, and the page's claim only
+    where it differs (the wire copy is English text on a page declaring French)."""
+    path, ids = fixture_db
+    report = _report(path)
+    page = lxml.html.fromstring(render_html(report))
+    wire = page.get_element_by_id(f"duplicate-{ids['wire']}").text_content()
+    record = page.get_element_by_id(f"record-{ids['trial']}").xpath(
+        "./p[@class='meta']")[0].text_content()
+    assert "en (declared fr)" in wire
+    assert "en" in record and "declared" not in record
+    entry = next(c for c in json.loads(render_json(report))["records"]
+                 if c["id"] == ids["trial"])
+    dup = next(d for d in entry["duplicates"] if d["id"] == ids["wire"])
+    assert (entry["language"], entry["declared_language"]) == ("en", "en")
+    assert (dup["language"], dup["declared_language"]) == ("en", "fr")
+    row = next(r for r in csv.DictReader(io.StringIO(render_csv(report)))
+               if r["duplicate_id"] == str(ids["wire"]))
+    assert (row["record_language"], row["duplicate_language"],
+            row["duplicate_declared_language"]) == ("en", "en", "fr")
 
 
 def test_review_history_shows_notes_and_undo_commands(fixture_db: tuple[Path, dict]) -> None:
