@@ -9,8 +9,8 @@ on texts too short to judge.
 
 The model is py3langid's (a naive Bayes over byte n-grams, 97 languages,
 shipped inside the package; chosen over lingua for accuracy on news titles
-and for cost, see README). A body is read as chunks of a few paragraphs,
-each chunk votes with its word count, and the language with most words
+and for cost, see README). A body is read paragraph by paragraph, each
+paragraph votes with its word count, and the language with most words
 wins, so a page that quotes another language keeps the language of most of
 its words; at most ``SAMPLE_CHARS`` characters, spread evenly over the body,
 are read, so a long page costs no more than a medium one::
@@ -35,7 +35,9 @@ from functools import cache
 from typing import Protocol
 
 CHUNK_CHARS = 250
-"""A chunk is at least this long (or the whole text): long enough to vote reliably."""
+"""A long paragraph is read as windows of this size, each voting alone."""
+MIN_CHUNK = 100
+"""A shorter paragraph joins the next one: too short to vote reliably alone."""
 SAMPLE_CHARS = 2_000
 """At most this much of a body is read; beyond it, chunks are sampled evenly."""
 MIN_LETTERS = 30
@@ -129,47 +131,56 @@ def _letters(text: str) -> int:
 
 
 def _chunks(text: str) -> list[str]:
-    """What is read of ``text``: paragraphs joined into chunks of at least
-    ``CHUNK_CHARS``; a text longer than ``SAMPLE_CHARS`` is read as evenly spaced
-    windows of ``CHUNK_CHARS`` (cut at spaces) instead, so its cost is bounded.
+    """What is read of ``text``: its paragraphs, each voting alone (a short one joins the
+    next until ``MIN_CHUNK`` characters, a long one is cut into ``CHUNK_CHARS`` windows
+    at spaces), then sampled evenly down to about ``SAMPLE_CHARS`` characters.
 
-    >>> len(_chunks("word " * 10_000)) == SAMPLE_CHARS // CHUNK_CHARS
+    >>> sum(map(len, _chunks("word " * 10_000))) <= SAMPLE_CHARS
     True
     """
-    if len(text) > SAMPLE_CHARS:
-        return _windows(text)
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
+    pieces: list[str] = []
+    pending = ""
     for paragraph in _PARAGRAPHS.split(text):
-        if not paragraph.strip():
+        paragraph = f"{pending} {paragraph.strip()}" if pending else paragraph.strip()
+        if len(paragraph) < MIN_CHUNK:
+            pending = paragraph
             continue
-        current.append(paragraph)
-        size += len(paragraph)
-        if size >= CHUNK_CHARS:
-            chunks.append(" ".join(current))
-            current, size = [], 0
-    if current:
-        if chunks and size < CHUNK_CHARS // 2:
-            chunks[-1] += " " + " ".join(current)
+        pending = ""
+        pieces.extend(_windows(paragraph))
+    if pending.strip():
+        if pieces:
+            pieces[-1] += " " + pending
         else:
-            chunks.append(" ".join(current))
-    return chunks
+            pieces.append(pending)
+    return _sample(pieces)
 
 
-def _windows(text: str) -> list[str]:
-    count = SAMPLE_CHARS // CHUNK_CHARS
-    step = len(text) / count
-    windows = []
-    for i in range(count):
-        start = int(i * step)
-        if start:
-            space = text.find(" ", start, start + CHUNK_CHARS // 4)
-            start = space + 1 if space >= 0 else start
-        window = text[start:start + CHUNK_CHARS]
-        cut = window.rfind(" ", 3 * CHUNK_CHARS // 4)
-        windows.append(window[:cut] if cut > 0 else window)
+def _windows(paragraph: str) -> list[str]:
+    """``paragraph`` itself up to twice ``CHUNK_CHARS``; longer, cut at spaces into
+    windows of at most ``CHUNK_CHARS`` (a tail under ``MIN_CHUNK`` joins the last one)."""
+    if len(paragraph) <= 2 * CHUNK_CHARS:
+        return [paragraph]
+    windows, start, size = [], 0, len(paragraph)
+    while start < size:
+        end = min(start + CHUNK_CHARS, size)
+        if end < size:
+            cut = paragraph.rfind(" ", start + CHUNK_CHARS // 2, end)
+            end = cut if cut > start else end
+        windows.append(paragraph[start:end])
+        start = end + 1
+    if len(windows) > 1 and len(windows[-1]) < MIN_CHUNK:
+        windows[-2] += " " + windows.pop()
     return windows
+
+
+def _sample(pieces: list[str]) -> list[str]:
+    """Evenly spaced pieces whose total is about ``SAMPLE_CHARS`` (all of them if less)."""
+    total = sum(map(len, pieces))
+    if total <= SAMPLE_CHARS:
+        return pieces
+    keep = max(1, len(pieces) * SAMPLE_CHARS // total)
+    step = len(pieces) / keep
+    return [pieces[int((i + 0.5) * step)] for i in range(keep)]
 
 
 def _vote(chunks: list[str]) -> tuple[str | None, float]:
