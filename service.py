@@ -5,8 +5,9 @@ It parses arguments, loads the configuration, and wires the real parts
 lives in ``ingest/`` and ``store/``. ``python service.py once`` and the
 ``newsdedup once`` console script are the same entry point::
 
-    newsdedup once --config config.toml      # one cycle, exit 0 (2: bad config)
-    newsdedup run                            # the daemon; SIGTERM/SIGINT stop it
+    newsdedup once --config config.toml      # one cycle, exit 0 (2: bad config; 130/143:
+                                             # SIGINT/SIGTERM ended the cycle early)
+    newsdedup run                            # the daemon; SIGTERM/SIGINT stop it (exit 0)
     newsdedup extract page.html.gz           # JSON line per file, no database
     newsdedup stats                          # counts, failing sources, last cycle
     newsdedup reprocess                      # redo records from stored raw pages
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import gzip
 import json
 import logging
@@ -150,48 +152,112 @@ class Service:
         self.store.close()
 
 
+class _StopSignals:
+    """SIGINT/SIGTERM for ``once`` and ``run``: the first asks to stop, later ones are logged.
+
+    A handler runs in the main thread between two bytecodes, possibly in the middle of
+    a store write or of the shutdown itself, so it never raises and only logs, notes
+    the signal and sets ``stop``; the main thread does the stopping. The main thread
+    must never hold ``stop``'s lock (only ``is_set()`` it), or setting it here could
+    deadlock. The previous handlers come back on exit unless a signal came: then the
+    process is ending, so a late signal is still only logged, and ignored once the
+    interpreter finalizes (which would reset the handlers and let it kill the process).
+    """
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self.stop: threading.Event | None = None
+        self._first = threading.Lock()
+        self._previous: dict[signal.Signals, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.received is None:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+        else:
+            atexit.register(_ignore_stop_signals)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        sig = signal.Signals(signum)
+        if not self._first.acquire(blocking=False):  # atomic, even if handlers nest
+            logs.event(log, "shutdown_again", signal=sig.name)
+            return
+        self.received = sig
+        logs.event(log, "shutdown", signal=sig.name)
+        if self.stop is not None:
+            self.stop.set()
+
+
+def _ignore_stop_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def cmd_once(args: argparse.Namespace) -> int:
-    service = Service(load_config(args.config))
-    try:
-        print(json.dumps(service.cycle(service.config.sources), sort_keys=True))
-    finally:
-        service.close()
-    return 0
+    """One cycle; SIGINT/SIGTERM end it early and exit 128 + the signal's number.
+
+    Pages already committed stay, in-flight ones are abandoned (the next cycle does
+    them again) and the store is closed. 130 (Ctrl-C) or 143 (SIGTERM) is what a
+    shell reports for a process the signal killed, so ``once && next`` stops there
+    and a caller can tell a partial cycle from a complete one (exit 0).
+    """
+    config = load_config(args.config)
+    with _StopSignals() as signals:
+        service = Service(config)
+        signals.stop = service.stop  # a signal before this line: no cycle at all
+        try:
+            summary = service.cycle(config.sources) if signals.received is None else {}
+            print(json.dumps(summary, sort_keys=True))
+        finally:
+            service.close()
+        if signals.received is None:
+            return 0
+        code = 128 + signals.received
+        logs.event(log, "once_stop", signal=signals.received.name, exit_code=code)
+        return code
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """The daemon until SIGINT/SIGTERM; exit 0 on that clean stop, however many came.
+
+    The scheduler runs in its own thread and the main thread only waits for the first
+    signal, so stopping the scheduler and the service happens here, never in a handler.
+    """
     from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    config = load_config(args.config)
-    metrics = Metrics(totals=sqlite_totals(config.db_path))
-    server = _metrics_server(config, metrics)
-    service = Service(config, metrics)
-    service.pipeline.honour_backoff = True  # `once` tries every source; the daemon waits
-    # One executor thread: cycles share one store connection and one index.
-    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(1)},
-                                  job_defaults={"coalesce": True, "max_instances": 1})
-    for source in config.sources:
-        minutes = source.interval_minutes or config.schedule.interval_minutes
-        scheduler.add_job(_job, "interval", args=(service, source), id=source.name,
-                          minutes=minutes, jitter=config.schedule.jitter_seconds,
-                          next_run_time=_now(), misfire_grace_time=None)
-
-    def stop(signum: int, _frame: object) -> None:
-        logs.event(log, "shutdown", signal=signal.Signals(signum).name)
-        service.stop.set()
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    logs.event(log, "daemon_start", sources=len(config.sources), db=str(config.db_path))
-    try:
-        scheduler.start()
-    finally:
-        if server is not None:
-            server.close()
-        service.shutdown()
-        logs.event(log, "daemon_stop")
+    with _StopSignals() as signals:
+        config = load_config(args.config)
+        metrics = Metrics(totals=sqlite_totals(config.db_path))
+        server = _metrics_server(config, metrics)
+        service = Service(config, metrics)
+        service.pipeline.honour_backoff = True  # `once` tries every source; the daemon waits
+        # One executor thread: cycles share one store connection and one index.
+        scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)},
+                                        job_defaults={"coalesce": True, "max_instances": 1})
+        for source in config.sources:
+            minutes = source.interval_minutes or config.schedule.interval_minutes
+            scheduler.add_job(_job, "interval", args=(service, source), id=source.name,
+                              minutes=minutes, jitter=config.schedule.jitter_seconds,
+                              next_run_time=_now(), misfire_grace_time=None)
+        logs.event(log, "daemon_start", sources=len(config.sources), db=str(config.db_path))
+        try:
+            if signals.received is None:
+                scheduler.start()
+            while signals.received is None:
+                time.sleep(0.2)  # the handler runs in here, and only takes note
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            if server is not None:
+                server.close()
+            service.shutdown()
+            logs.event(log, "daemon_stop")
     return 0
 
 
@@ -240,12 +306,14 @@ def _extract_one(pool: WorkerPool, name: str, args: argparse.Namespace) -> int:
         cleaned = pool.call(clean_job, job, url=name)
     except (NewsdedupError, OSError) as exc:
         failed = 1
-        record.update(title=None, author=None, published=None, language=None, text="",
+        record.update(title=None, author=None, published=None, language=None,
+                      declared_language=None, language_confidence=None, text="",
                       error=str(exc))
     else:
         record.update(title=cleaned.title, author=cleaned.author,
                       published=cleaned.published, language=cleaned.language,
-                      text=cleaned.text)
+                      declared_language=cleaned.declared_language,
+                      language_confidence=cleaned.language_confidence, text=cleaned.text)
         if args.explain:
             record["removed"] = [{"rule": r.rule, "text": r.text} for r in cleaned.removed]
     print(json.dumps(record, ensure_ascii=False), flush=True)

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import queue
 import resource
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,12 @@ _CTX = multiprocessing.get_context("spawn")
 
 
 def _serve(conn: Connection, memory_limit: int) -> None:
-    """Worker main loop: call, answer ``(ok, value)``, repeat until the pipe closes."""
+    """Worker main loop: call, answer ``(ok, value)``, repeat until the pipe closes.
+
+    Ctrl-C in a terminal signals the whole process group: the worker ignores SIGINT
+    (the parent decides when to stop and closes the pipe or kills the worker), so an
+    interrupted run ends without a KeyboardInterrupt traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     while True:

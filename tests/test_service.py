@@ -185,8 +185,10 @@ def test_extract_prints_one_json_line_per_file_in_order(tmp_path: Path,
     assert service.main(["extract", str(first), str(second)]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["file"] for x in lines] == [str(first), str(second)]
-    assert set(lines[0]) == {"file", "title", "author", "published", "language", "text"}
+    assert set(lines[0]) == {"file", "title", "author", "published", "language",
+                             "declared_language", "language_confidence", "text"}
     assert lines[0]["language"] == "en" and lines[1]["language"] == "fr"
+    assert all(0.5 < x["language_confidence"] <= 1 for x in lines)
     assert STORIES["fr3"]["paragraphs"][0] in lines[1]["text"]
 
 
