@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-CHUNK_CHARS = 250
+CHUNK_CHARS = 300
 """A long paragraph is read as windows of this size, each voting alone."""
-MIN_CHUNK = 100
+MIN_CHUNK = 150
 """A shorter paragraph joins the next one: too short to vote reliably alone."""
-SAMPLE_CHARS = 2_000
+SAMPLE_CHARS = 1_200
 """At most this much of a body is read; beyond it, chunks are sampled evenly."""
 MIN_LETTERS = 30
 """Fewer letters than this (a word or two) is too short to judge alone."""
