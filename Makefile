@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 CONFIG ?= config.toml
 DATA ?= ../shared/data
 
-.PHONY: install run once stats test lint check bench bench-quality bench-dedup demo soak check-feeds clean
+.PHONY: install run once stats test lint check bench bench-quality bench-dedup bench-langid demo soak check-feeds clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ check: lint test
 
 bench-quality: install
 	$(PY) bench/quality.py --data $(DATA)
+
+bench-langid: install
+	$(PY) bench/langid.py --data $(DATA)
 
 bench-dedup: install
 	$(PY) bench/dedup_quality.py

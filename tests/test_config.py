@@ -16,6 +16,7 @@ def test_shipped_config_is_valid_and_covers_both_languages() -> None:
     urls = " ".join(s.url for s in config.sources)
     assert "hl=fr" in urls and "hl=en" in urls
     assert config.topic.all_of[0] == ("musk",)
+    assert config.topic.languages == ("fr", "en")
 
 
 def test_defaults_when_tables_are_absent() -> None:
@@ -39,6 +40,9 @@ def test_relative_store_path_is_resolved_beside_the_file(tmp_path: Path) -> None
     ("[dedup]\nthreshold = 1.5", "dedup.threshold"),
     ("[topic]\nall_of = ['musk']", "topic.all_of"),
     ("[topic]\nall_of = [[]]", "topic.all_of"),
+    ("[topic]\nlanguages = 'fr'", "topic.languages"),
+    ("[topic]\nlanguages = ['fr-FR']", "topic.languages"),
+    ("[topic]\nlanguages = ['french']", "topic.languages"),
     ("[schedule]\ninterval_minutes = -1", "schedule.interval_minutes"),
     ("[[sources]]\nname = 'a'\nkind = 'rss'\nurl = 'https://a.example/f'", "sources[0].kind"),
     ("[[sources]]\nname = 'a'\nurl = 'ftp://a.example/f'", "sources[0].url"),

@@ -42,3 +42,12 @@ def test_empty_rule_keeps_everything() -> None:
 def test_empty_group_is_rejected_at_construction() -> None:
     with pytest.raises(ValueError, match="at least one"):
         TopicFilter(((),))
+
+
+def test_languages_keep_only_listed_identified_languages() -> None:
+    rule = TopicFilter((("musk",),), languages=("fr", "en"))
+    assert rule.verdict("Musk", "Musk et OpenAI", "fr") is None
+    assert rule.verdict("Musk", "Musk und OpenAI", "de") == "off_language"
+    assert rule.verdict("Musk", "Musk", None) is None  # not identified: nothing says it is off
+    assert rule.verdict("Tesla", "sans rapport", "fr") == "off_topic"
+    assert TopicFilter(()).verdict(None, "", "ja") is None
