@@ -40,7 +40,7 @@ from ingest.errors import ConfigError, NewsdedupError
 from ingest.fetch import Fetcher
 from ingest.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics
 from ingest.pipeline import Pipeline, pool_processor
-from ingest.process import PageJob, clean_job
+from ingest.process import PageJob, clean_job, warm_up
 from ingest.reprocess import reprocess
 from ingest.workers import WorkerPool
 from report.cli import add_report_parsers
@@ -105,7 +105,8 @@ class Service:
         self.index = NearDuplicateIndex(config.dedup, self.store.fingerprint)
         self._indexed = (self.store.index_generation(), self.store.max_article_id())
         self.index.load(self.store.band_rows())
-        self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds).start()
+        self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds,
+                               warmup=warm_up).start()
         self.pipeline = Pipeline(config, self.store, self.index,
                                  fetcher_factory=lambda: Fetcher(config.fetch),
                                  processor=pool_processor(self.pool), stop=self.stop)
@@ -291,7 +292,8 @@ def _now() -> datetime:
 def cmd_extract(args: argparse.Namespace) -> int:
     failures = 0
     settings = ExtractSettings()
-    with WorkerPool(min(settings.workers or 2, len(args.files)), settings.timeout_seconds) as pool:
+    with WorkerPool(min(settings.workers or 2, len(args.files)), settings.timeout_seconds,
+                    warmup=warm_up) as pool:
         for name in args.files:
             failures += _extract_one(pool, name, args)
     return 1 if failures else 0
@@ -328,7 +330,8 @@ def _read_html(path: Path) -> bytes:
 def cmd_reprocess(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with Store.open(config.db_path) as store, \
-            WorkerPool(config.extract.workers, config.extract.timeout_seconds) as pool:
+            WorkerPool(config.extract.workers, config.extract.timeout_seconds,
+                       warmup=warm_up) as pool:
         counts = asyncio.run(reprocess(config, store, pool_processor(pool)))
     print(json.dumps(counts, sort_keys=True))
     return 0

@@ -19,6 +19,7 @@ from ingest.decode import decode_html
 from ingest.dedup import Fingerprint, fingerprint
 from ingest.errors import ExtractError
 from ingest.extract import extract_with_removals
+from ingest.language import identify
 from ingest.models import CleanedArticle
 
 
@@ -70,6 +71,12 @@ def clean_page(body: bytes, url: str | None, charset: str | None = None,
 def clean_job(job: PageJob) -> CleanedArticle:
     """:func:`clean_page` for a worker process (``newsdedup extract``)."""
     return clean_page(job.body, job.url, job.charset, job.template, job.declared_language)
+
+
+def warm_up() -> None:
+    """Load what every page needs (the extractor's imports, the language model) in a
+    worker before its first page: a :class:`~ingest.workers.WorkerPool` ``warmup``."""
+    identify("Warm up the language model once per worker process.")
 
 
 def process_page(job: PageJob) -> ProcessedPage:

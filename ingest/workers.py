@@ -14,6 +14,7 @@ blow-up becomes a ``MemoryError`` for that page, not an OOM kill of the host::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -33,7 +34,7 @@ _MEMORY_LIMIT_BYTES = 2 * 1024**3
 _CTX = multiprocessing.get_context("spawn")
 
 
-def _serve(conn: Connection, memory_limit: int) -> None:
+def _serve(conn: Connection, memory_limit: int, warmup: Callable[[], object] | None) -> None:
     """Worker main loop: call, answer ``(ok, value)``, repeat until the pipe closes.
 
     Ctrl-C in a terminal signals the whole process group: the worker ignores SIGINT
@@ -42,6 +43,9 @@ def _serve(conn: Connection, memory_limit: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    if warmup is not None:
+        with contextlib.suppress(Exception):  # best effort: the first job reports any error
+            warmup()
     while True:
         try:
             fn, arg = conn.recv()
@@ -58,13 +62,15 @@ def _serve(conn: Connection, memory_limit: int) -> None:
 
 
 class _Worker:
-    def __init__(self, memory_limit: int) -> None:
+    def __init__(self, memory_limit: int, warmup: Callable[[], object] | None) -> None:
         self._memory_limit = memory_limit
+        self._warmup = warmup
         self._start()
 
     def _start(self) -> None:
         self.conn, child = _CTX.Pipe()
-        self.proc = _CTX.Process(target=_serve, args=(child, self._memory_limit), daemon=True)
+        self.proc = _CTX.Process(target=_serve, args=(child, self._memory_limit, self._warmup),
+                                daemon=True)
         self.proc.start()
         child.close()
 
@@ -92,15 +98,22 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` worker processes (default: one per core) sharing one queue of pages."""
+    """``size`` worker processes (default: one per core) sharing one queue of pages.
+
+    ``warmup`` (a module-level function, so a spawned worker can import it) runs in
+    each worker as it starts, before its first job: imports and models loaded there
+    overlap the caller's own start-up (discovery) instead of delaying the first pages.
+    """
 
     def __init__(self, size: int = 0, deadline: float = 30.0,
-                 memory_limit: int = _MEMORY_LIMIT_BYTES) -> None:
+                 memory_limit: int = _MEMORY_LIMIT_BYTES,
+                 warmup: Callable[[], object] | None = None) -> None:
         if deadline <= 0:
             raise ValueError(f"deadline must be > 0 seconds, got {deadline}")
         self.size = size or os.cpu_count() or 1
         self.deadline = deadline
         self._memory_limit = memory_limit
+        self._warmup = warmup
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._threads: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -114,7 +127,7 @@ class WorkerPool:
         with self._lock:
             if self._threads is None:
                 for _ in range(self.size):
-                    self._idle.put(_Worker(self._memory_limit))
+                    self._idle.put(_Worker(self._memory_limit, self._warmup))
                 self._threads = ThreadPoolExecutor(self.size, thread_name_prefix="worker")
             return self._threads
 
