@@ -35,14 +35,14 @@ from typing import Any
 
 from ingest import logs
 from ingest.config import Config, ExtractSettings, SourceSettings, load_config
-from ingest.dedup import NearDuplicateIndex
+from ingest.dedup.index import NearDuplicateIndex
 from ingest.errors import ConfigError, NewsdedupError
-from ingest.fetch import Fetcher
-from ingest.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics
-from ingest.pipeline import Pipeline, pool_processor
-from ingest.process import PageJob, clean_job, warm_up
-from ingest.reprocess import reprocess
-from ingest.workers import WorkerPool
+from ingest.fetch.fetcher import Fetcher
+from ingest.pipeline.cycle import Pipeline, pool_processor
+from ingest.pipeline.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics
+from ingest.pipeline.process import PageJob, clean_job, warm_up
+from ingest.pipeline.reprocess import reprocess
+from ingest.pipeline.workers import WorkerPool
 from report.cli import add_report_parsers
 from store.db import Store
 from store.queries import sqlite_totals, stats

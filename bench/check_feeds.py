@@ -6,7 +6,7 @@ listing, never another exception, which would take the whole cycle down.
 feedparser's own fixtures (``../shared/data/feedparser-tests``, 2,109 files:
 wellformed, illformed, encoding, entities, json) are the widest corpus of
 odd feeds there is, so each file goes through
-:func:`ingest.sources.parse_source` exactly as a fetched source body would::
+:func:`ingest.discover.parse.parse_source` exactly as a fetched source body would::
 
     .venv/bin/python bench/check_feeds.py --data ../shared/data
     # parsed 2031 (links 1380), SourceError 78, crashes 0 ... exit 1 on any crash
@@ -30,8 +30,8 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ingest.discover.parse import parse_source  # noqa: E402
 from ingest.errors import SourceError  # noqa: E402
-from ingest.sources import parse_source  # noqa: E402
 
 
 class Hang(Exception):

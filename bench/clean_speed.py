@@ -1,6 +1,6 @@
 """CPU cost of our per-page work next to plain trafilatura, and an output check.
 
-``ingest.process.clean_page`` (decode, prune, trafilatura body + metadata,
+``ingest.pipeline.process.clean_page`` (decode, prune, trafilatura body + metadata,
 clean) is what every worker runs per page, so its CPU time decides how many
 pages a core handles. The yardstick is ``trafilatura.extract(html,
 with_metadata=True)`` on the same decoded page: what the service would cost
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from ingest.decode import decode_html  # noqa: E402
 from ingest.errors import ExtractError  # noqa: E402
-from ingest.process import clean_page  # noqa: E402
+from ingest.extract.decode import decode_html  # noqa: E402
+from ingest.pipeline.process import clean_page  # noqa: E402
 
 DATASETS = ("scrapinghub-aeb", "wcxb-dev-articles")
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from dedup_corpus import Corpus, Doc
 
-from ingest.dedup import Fingerprint, NearDuplicateIndex, choose
-from ingest.language import identify
-from ingest.minhash import normalise_language, shingle_set, tokens
-from ingest.models import DedupDecision
+from ingest.clean.language import identify
+from ingest.dedup.index import Fingerprint, NearDuplicateIndex, choose
+from ingest.dedup.minhash import normalise_language, shingle_set, tokens
+from ingest.types import DedupDecision
 
 HAND_LABELS = Path(__file__).with_name("langid_labels.json")
 FR_OFFSET = 1_000_000

@@ -55,8 +55,8 @@ from dedup_declared import (  # noqa: E402
 )
 
 from ingest.config import DedupSettings  # noqa: E402
-from ingest.dedup import Fingerprint, Fingerprinter, NearDuplicateIndex  # noqa: E402
-from ingest.minhash import normalise_language, shingle_set, tokens  # noqa: E402
+from ingest.dedup.index import Fingerprint, Fingerprinter, NearDuplicateIndex  # noqa: E402
+from ingest.dedup.minhash import normalise_language, shingle_set, tokens  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 DEFAULT_DATA = DATA / "scrapinghub-aeb" / "ground-truth.json"
@@ -236,7 +236,7 @@ def print_declared(p: Prepared, s: DedupSettings, truth: Labels,
     language-blind figure falls below the existing cases'."""
     print("\nwrong declarations (issue 12): the same queries, each fingerprint carrying a language")
     print("  declared: the page's claim (what was stored before issue 12); identified:")
-    print("  ingest.language.identify(text, declared=claim).language (what is stored now)")
+    print("  ingest.clean.language.identify(text, declared=claim).language (what is stored now)")
     print("  differ: pairs whose two labels the old rule holds apart; prec = precision,")
     print("  rec J = recall of pairs with true J >= threshold, rec C = containment-only pairs")
     print(f"  {'':<42}{'pairs':>7}  {'language-blind (now)':<31}  language-gated (before issue 12)")

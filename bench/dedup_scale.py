@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dedup_corpus import load_bases  # noqa: E402
 
 from ingest.config import DedupSettings  # noqa: E402
-from ingest.dedup import Fingerprint, Fingerprinter, NearDuplicateIndex, fingerprint  # noqa: E402
-from ingest.minhash import (  # noqa: E402
+from ingest.dedup.index import Fingerprint, Fingerprinter, NearDuplicateIndex, fingerprint  # noqa: E402
+from ingest.dedup.minhash import (  # noqa: E402
     band_keys,
     lsh_layout,
     minhash_values,

@@ -15,7 +15,7 @@ the last 30% (``held_out``). Thresholds in ``ingest/language.py`` were tuned
 on the rest only; the held-out figures are the ones to trust.
 
 The declared language is what the page's HTML says (``<html lang>``,
-``og:locale``, ``Content-Language`` meta; ``ingest.extract.page_language``);
+``og:locale``, ``Content-Language`` meta; ``ingest.extract.page.page_language``);
 Wikinews texts come without their HTML, so their declared language is the
 site's (``fr``) and is printed as such.
 
@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lxml.html import fromstring
 
-from ingest.extract import page_language
-from ingest.language import identify
+from ingest.clean.language import identify
+from ingest.extract.page import page_language
 
 LABELS = Path(__file__).with_name("langid_labels.json")
 

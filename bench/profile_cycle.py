@@ -197,9 +197,9 @@ def serial(pages: list[Page]) -> None:
     """Per-page CPU: trafilatura.extract vs process_page, and main-process extras."""
     import trafilatura
 
-    from ingest.decode import decode_html
     from ingest.errors import ExtractError
-    from ingest.process import PageJob, process_page
+    from ingest.extract.decode import decode_html
+    from ingest.pipeline.process import PageJob, process_page
     from store.db import compress_html
 
     texts = [decode_html(p.body) for p in pages]
@@ -233,7 +233,7 @@ def fetch_only(pages: list[Page], args: argparse.Namespace) -> None:
     import asyncio
 
     from ingest.config import FetchSettings
-    from ingest.fetch import Fetcher
+    from ingest.fetch.fetcher import Fetcher
 
     settings = FetchSettings(concurrency=args.concurrency,
                              per_host_concurrency=args.per_host_concurrency,

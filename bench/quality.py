@@ -32,9 +32,9 @@ from quality_data import Case, scrapinghub_cases, wcxb_cases  # noqa: E402
 from quality_metrics import bow_f1, leaked, repeats_text  # noqa: E402
 from quality_seeds import check_seed, load_annotations, load_seed, render_layouts  # noqa: E402
 
-from ingest.clean import clean_article  # noqa: E402
+from ingest.clean.article import clean_article  # noqa: E402
 from ingest.errors import ExtractError  # noqa: E402
-from ingest.extract import extract_with_removals  # noqa: E402
+from ingest.extract.page import extract_with_removals  # noqa: E402
 
 
 def ours(html: bytes, url: str | None) -> str:

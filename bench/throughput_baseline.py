@@ -46,7 +46,7 @@ class Baseline:
         """Import trafilatura, decode the pages and warm up, all untimed."""
         import trafilatura
 
-        from ingest.decode import decode_html
+        from ingest.extract.decode import decode_html
 
         inputs: list[str | bytes] = [p.body if input_kind == "bytes" else decode_html(p.body)
                                      for p in pages]

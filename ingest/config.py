@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
+from ingest.clean.language import normalise_tag
 from ingest.errors import ConfigError
-from ingest.language import normalise_tag
-from ingest.models import SourceKind
+from ingest.types import SourceKind
 
 _KINDS: tuple[str, ...] = get_args(SourceKind)
 

@@ -21,13 +21,12 @@ from types import TracebackType
 from sqlite_utils import Database
 from zlib_ng import zlib_ng
 
-from ingest.dedup import Fingerprint
+from ingest.dedup.index import Fingerprint
 from ingest.errors import StoreError
-from ingest.models import CleanedArticle
+from ingest.types import CleanedArticle, KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
 from ingest.urls import identity_key
 from store.batch import Batch
 from store.learning import SiteLearning
-from store.records import KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
 from store.schema import MIGRATIONS
 from store.sqlvalues import int_or_none, str_or_none, utcnow
 

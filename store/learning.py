@@ -1,7 +1,7 @@
 """Per-site template learning: the store's side (counts, template keys, purges).
 
 A paragraph found on ``clean.template_min_pages`` records of one site is
-template (see ``ingest.record``). These are :class:`store.db.Store` methods,
+template (see ``ingest.pipeline.record``). These are :class:`store.db.Store` methods,
 kept here so each module stays small::
 
     store.site_template("example.com", 3)   # -> frozenset of paragraph keys
@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from ingest.dedup import Fingerprint
-from ingest.models import Removal
+from ingest.dedup.index import Fingerprint
+from ingest.types import Removal
 from store.sqlvalues import str_or_none, utcnow
 
 

@@ -3,10 +3,14 @@
 They only read, so they can run from any process while the daemon writes
 (WAL gives them a consistent snapshot)::
 
-    >>> stats(store.conn)["tables"]["articles"]
-    42
-    >>> sqlite_totals("news.db")()["articles"]   # on its own read-only connection
-    42.0
+    >>> import tempfile, pathlib
+    >>> from store.db import Store
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "news.db"
+    >>> with Store.open(path) as store:
+    ...     stats(store.conn)["tables"]["articles"]
+    0
+    >>> sqlite_totals(path)()["articles"]   # on its own read-only connection
+    0.0
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def _last_cycle(conn: sqlite3.Connection) -> dict[str, Any] | None:
 def sqlite_totals(db_path: str | Path,
                   tables: tuple[str, ...] = ("articles", "duplicates", "skipped"),
                   ) -> Callable[[], dict[str, float]]:
-    """A ``totals`` callable for :class:`ingest.metrics.Metrics`, counting rows on its
+    """A ``totals`` callable for :class:`ingest.pipeline.metrics.Metrics`, counting rows on its
     own short read-only connection.
 
     Each scrape opens, reads and closes, so it never shares the writer's

@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ingest.config import DedupSettings
-from ingest.dedup import Fingerprint, fingerprint
+from ingest.dedup.index import Fingerprint, fingerprint
+from ingest.dedup.minhash import estimate_jaccard
 from ingest.errors import ExtractError, StoreError
-from ingest.minhash import estimate_jaccard
-from ingest.models import CleanedArticle, Paragraph
-from ingest.process import clean_page
+from ingest.pipeline.process import clean_page
+from ingest.types import CleanedArticle, Paragraph
 from ingest.urls import declared_canonical, host_key, identity_key
 from store.db import Store, decompress_html
 from store.sqlvalues import utcnow

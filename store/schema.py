@@ -5,7 +5,12 @@ public interface (README documents every column). Never edit a migration
 that has shipped: add a new one below it. Migrations run at start-up, each
 in its own transaction, so an upgrade is ``stop, install, start``::
 
+    >>> from sqlite_utils import Database
+    >>> db = Database(memory=True)
+    >>> MIGRATIONS.apply(db)
     >>> MIGRATIONS.apply(db)      # idempotent: applied ones are skipped
+    >>> "declared_language" in db["articles"].columns_dict
+    True
 """
 
 from __future__ import annotations

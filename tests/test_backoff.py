@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.backoff import MAX_BACKOFF_SECONDS, is_due, next_attempt
+from ingest.discover.backoff import MAX_BACKOFF_SECONDS, is_due, next_attempt
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

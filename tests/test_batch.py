@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import PageResult, _next
+from ingest.pipeline.cycle import PageResult, _next
 from store.batch import Batch
 from store.db import Store
 

@@ -1,4 +1,4 @@
-"""Tests for ingest.clean: the cleaning pass end to end, template keys, and the seeds.
+"""Tests for ingest.clean.article: the cleaning pass end to end, template keys, and the seeds.
 
 The seeds (tests/fixtures/clean/, the project's own articles, annotated in
 seeds.json) are rendered as HTML in several layouts and run through
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.clean import clean_article, edge_flags, is_learnable, paragraph_key
-from ingest.extract import extract_with_removals
-from ingest.models import ExtractedArticle, Paragraph, Removal
+from ingest.clean.article import clean_article, edge_flags, is_learnable, paragraph_key
+from ingest.extract.page import extract_with_removals
+from ingest.types import ExtractedArticle, Paragraph, Removal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clean"
 RULES = {"repeat", "title", "template", "empty", "share_widget", "photo_credit", "ad",

@@ -1,5 +1,5 @@
-"""Tests for ingest.clean_cues (the wording cues the line rules combine) and for
-ingest.cue_patterns (the prefiltered search those cues run on)."""
+"""Tests for ingest.clean.cues (the wording cues the line rules combine) and for
+ingest.clean.patterns (the prefiltered search those cues run on)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest import clean_cues
-from ingest.clean_cues import (
+from ingest.clean import cues as clean_cues
+from ingest.clean.cues import (
     bio_cues,
     disclaimer_cues,
     is_dateline,
     promo_cues,
     tail_is_metadata,
 )
-from ingest.cue_patterns import Cue, fold, required_factors
+from ingest.clean.patterns import Cue, fold, required_factors
 
 
 def test_promo_cues_need_a_commercial_cue() -> None:

@@ -1,8 +1,8 @@
-"""Tests for ingest.clean_lexicon: tokens, language guess, text measures."""
+"""Tests for ingest.clean.lexicon: tokens, language guess, text measures."""
 
 from __future__ import annotations
 
-from ingest.clean_lexicon import (
+from ingest.clean.lexicon import (
     MEMO_MAX_CHARS,
     letter_ratio,
     lowercase_ratio,

@@ -1,10 +1,10 @@
-"""Tests for ingest.clean_rules: one test per rule, French and English, with near-misses."""
+"""Tests for ingest.clean.rules: one test per rule, French and English, with near-misses."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.clean_rules import (
+from ingest.clean.rules import (
     Line,
     byline_name,
     first_rule,

@@ -1,4 +1,4 @@
-"""Tests for ingest.clean_structure: pruning widgets by class/id before trafilatura."""
+"""Tests for ingest.extract.structure: pruning widgets by class/id before trafilatura."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml.html import fromstring
 
-from ingest.clean_structure import _LABELS, label_rule, prune_tree
+from ingest.extract.structure import _LABELS, label_rule, prune_tree
 
 PROSE = "<p>The board met on Tuesday and agreed to review the proposal in detail.</p>"
 

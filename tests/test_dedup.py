@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.config import DedupSettings
-from ingest.dedup import (
+from ingest.dedup.index import (
     Fingerprint,
     Match,
     NearDuplicateIndex,
@@ -20,9 +20,9 @@ from ingest.dedup import (
     confirm,
     fingerprint,
 )
+from ingest.dedup.minhash import estimate_jaccard, lsh_layout
 from ingest.errors import ConfigError
-from ingest.minhash import estimate_jaccard, lsh_layout
-from ingest.models import DedupDecision
+from ingest.types import DedupDecision
 
 DEFAULT = DedupSettings()
 SYLLABLES = ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "de", "vu", "ga", "zo"]

@@ -1,4 +1,4 @@
-"""Tests for ingest.extract: decoding, metadata, typed paragraphs, structural pruning."""
+"""Tests for ingest.extract.page: decoding, metadata, typed paragraphs, structural pruning."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import decode_html
 from ingest.errors import ExtractError
-from ingest.extract import (
+from ingest.extract.decode import decode_html
+from ingest.extract.page import (
     extract_article,
     extract_with_removals,
 )
@@ -115,7 +115,7 @@ def test_language_from_og_locale() -> None:
 
 def test_an_undeclared_page_declares_nothing() -> None:
     """Extraction reports only what the page claims; the text's language is
-    identified after cleaning (ingest.language), not guessed here."""
+    identified after cleaning (ingest.clean.language), not guessed here."""
     html = page(paragraphs(5, PROSE_FR)).replace(" lang='en'", "")
     assert extract_article(html, "https://a.example/x").declared_language is None
 
@@ -202,7 +202,7 @@ def test_tagged_prose_section_is_not_navigation() -> None:
 
 
 def test_utf8_body_mislabelled_as_latin1_is_read_as_utf8() -> None:
-    from ingest.decode import decode_html
+    from ingest.extract.decode import decode_html
 
     body = "<p>Le procès s’ouvre à Oakland, été 2026.</p>".encode()
     assert decode_html(body, "iso-8859-1") == body.decode("utf-8")

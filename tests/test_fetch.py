@@ -25,8 +25,8 @@ from ingest.errors import (
     TooManyRedirects,
     UnsupportedContent,
 )
-from ingest.fetch import Fetcher, parse_retry_after
-from ingest.models import FetchedPage
+from ingest.fetch.fetcher import Fetcher, parse_retry_after
+from ingest.types import FetchedPage
 from loopback import FakeTime, LoopbackRequest, LoopbackServer, delayed, redirect, status
 
 UA = "newsdedup-test/1.0 (+https://example.org/test)"

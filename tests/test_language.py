@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest import language
-from ingest.language import first_declared, identify, normalise_tag
+from ingest.clean import language
+from ingest.clean.language import first_declared, identify, normalise_tag
 
 EN = ("The committee published its report on the collapse of the bridge on Thursday, "
       "blaming years of deferred maintenance and a contractor that skipped inspections.")

@@ -3,7 +3,7 @@
 the site it is found on or on the source that found it; its stored language is the
 language of its text.
 
-Each example runs the real single writer (:class:`ingest.record.Recorder`) on a real
+Each example runs the real single writer (:class:`ingest.pipeline.record.Recorder`) on a real
 SQLite store, with pages processed by the real extraction and cleaning.
 """
 
@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.config import DedupSettings
-from ingest.dedup import NearDuplicateIndex
-from ingest.models import DiscoveredLink, FetchedPage, StageCounters
-from ingest.pipeline import PageResult, PageTask
-from ingest.process import PageJob, process_page
-from ingest.record import Recorder
-from ingest.topic import TopicFilter
+from ingest.dedup.index import NearDuplicateIndex
+from ingest.pipeline.cycle import PageResult, PageTask
+from ingest.pipeline.process import PageJob, process_page
+from ingest.pipeline.record import Recorder
+from ingest.pipeline.topic import TopicFilter
+from ingest.types import DiscoveredLink, FetchedPage, StageCounters
 from store.db import Store
 
 STORIES = {

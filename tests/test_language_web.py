@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import service
-from ingest.minhash import shingle_set, tokens
+from ingest.dedup.minhash import shingle_set, tokens
 from ingest.urls import canonical_url
 from langweb import LangWeb
 from langweb_text import BRIEF, HARD_NEGATIVES, SENTENCES, choice_groups, generate_stories

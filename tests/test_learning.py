@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import service
-from ingest.clean import paragraph_key
+from ingest.clean.article import paragraph_key
 from ingest.config import DedupSettings
-from ingest.models import CleanedArticle, Paragraph
-from ingest.process import ProcessedPage
-from ingest.record import apply_template, strip_template
+from ingest.pipeline.process import ProcessedPage, processed_page
+from ingest.pipeline.record import apply_template, strip_template
+from ingest.types import CleanedArticle, Paragraph
 from loopback import LoopbackServer
 from newsweb import STORIES, article_html, rss
 
@@ -70,7 +70,7 @@ def test_strip_template_never_empties_a_record() -> None:
 def _processed(texts: list[str]) -> ProcessedPage:
     article = CleanedArticle("https://gazette.example/a", "T", None, None, "en",
                              tuple(Paragraph(t) for t in texts))
-    return ProcessedPage.of(article, DedupSettings())
+    return processed_page(article, DedupSettings())
 
 
 def test_processed_page_keys_follow_its_paragraphs() -> None:

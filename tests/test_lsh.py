@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ingest.lsh as lsh
+import ingest.dedup.lsh as lsh
+from ingest.dedup.lsh import BandIndex, Column
 from ingest.errors import ConfigError
-from ingest.lsh import BandIndex, Column
 
 N_BANDS = 3
 # Few distinct prefixes so that rows share buckets; low bits vary to check

@@ -1,4 +1,4 @@
-"""Tests for ingest.metadata: the fields we keep equal trafilatura's extract_metadata."""
+"""Tests for ingest.extract.metadata: the fields we keep equal trafilatura's extract_metadata."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from lxml.html import HtmlElement, fromstring
 from trafilatura.metadata import extract_author, extract_metadata
 from trafilatura.xpaths import AUTHOR_XPATHS
 
-from ingest.metadata import (
+from ingest.extract.metadata import (
     AUTHOR_HINTS_APPLY,
     author_xpaths_digest,
     has_author_hint,

@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import ConfigError
-from ingest.metrics import (
+from ingest.pipeline.cycle import CycleSummary
+from ingest.pipeline.metrics import (
     CONTENT_TYPE,
     Metrics,
     MetricsServer,
     cycle_ok,
     serve_metrics,
 )
-from ingest.pipeline import CycleSummary
 from store.db import Store
 from store.queries import sqlite_totals
 

@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.config import DedupSettings
-from ingest.errors import ConfigError
-from ingest.minhash import (
+from ingest.dedup.minhash import (
     MAX_BANDS,
     Fingerprint,
     Fingerprinter,
@@ -32,6 +31,7 @@ from ingest.minhash import (
     shingle_set,
     tokens,
 )
+from ingest.errors import ConfigError
 
 DEFAULT = DedupSettings()
 

@@ -17,14 +17,14 @@ import pytest
 from test_fetch import HTML, settings
 
 from ingest.errors import AddressRefused, NetworkError, RobotsDisallowed
-from ingest.fetch import Fetcher
-from ingest.models import FetchedPage
-from ingest.netsafety import (
+from ingest.fetch.fetcher import Fetcher
+from ingest.fetch.netsafety import (
     PublicOnlyBackend,
     check_host,
     is_public_address,
     system_resolver,
 )
+from ingest.types import FetchedPage
 from loopback import LoopbackServer, redirect
 
 PUBLIC_IP = "93.184.216.34"

@@ -1,4 +1,4 @@
-"""Tests for ingest.repeats: text repeated within one page."""
+"""Tests for ingest.clean.repeats: text repeated within one page."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from unittest.mock import patch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.clean_lexicon import words
-from ingest.repeats import (
+from ingest.clean.lexicon import words
+from ingest.clean.repeats import (
     END_SLACK,
     MIN_CONTAINER_WORDS,
     N,
@@ -196,7 +196,7 @@ def test_find_repeats_answers_like_the_first_implementation(
     texts = texts + [" ".join(texts[c % len(texts):c % len(texts) + 1 + c % 2]) for c in copies]
     kinds = kinds[: len(texts)]
     fast = find_repeats(texts, kinds, "deux trois")
-    with patch("ingest.repeats._Kept", _FirstKept):
+    with patch("ingest.clean.repeats._Kept", _FirstKept):
         assert find_repeats(texts, kinds, "deux trois") == fast
 
 

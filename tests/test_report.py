@@ -23,9 +23,9 @@ import pytest
 
 import service
 from ingest.config import DedupSettings
-from ingest.dedup import fingerprint
+from ingest.dedup.index import fingerprint
 from ingest.errors import ConfigError
-from ingest.models import CleanedArticle, Paragraph, Removal
+from ingest.types import CleanedArticle, NewArticle, NewDuplicate, Paragraph, RawPage, Removal
 from ingest.urls import canonical_url
 from newsweb import NewsWeb
 from report.cli import add_report_parsers
@@ -34,7 +34,6 @@ from report.diff import Gap, condense, word_diff
 from report.formats import render_csv, render_json, unguard
 from report.html import render_html, safe_href
 from store.db import Store
-from store.records import NewArticle, NewDuplicate, RawPage
 from store.reviews import merge, split
 
 HOSTILE_TITLE = "<script>window.__pwned = 'title'</script>Wire: Musk files again"

@@ -19,14 +19,13 @@ from sqlite_utils import Database
 
 import service
 from ingest.config import DedupSettings
-from ingest.dedup import NearDuplicateIndex, fingerprint
-from ingest.minhash import estimate_jaccard
-from ingest.models import CleanedArticle, Paragraph, Removal
+from ingest.dedup.index import NearDuplicateIndex, fingerprint
+from ingest.dedup.minhash import estimate_jaccard
+from ingest.types import CleanedArticle, NewArticle, NewDuplicate, Paragraph, RawPage, Removal
 from ingest.urls import canonical_url, identity_key
 from newsweb import STORIES, NewsWeb, article_html
 from report.cli import add_report_parsers
 from store.db import Store
-from store.records import NewArticle, NewDuplicate, RawPage
 from store.reviews import ReviewRefused, merge, review_exclusions, review_merge_target, split
 from store.schema import MIGRATIONS
 

@@ -8,8 +8,8 @@ import pytest
 from test_fetch import HTML, UA, fetch, fetch_error, settings
 
 from ingest.errors import RobotsDisallowed
-from ingest.fetch import Fetcher
-from ingest.robots import MAX_CRAWL_DELAY, UNREACHABLE_TTL, RobotsCache, RobotsPolicy
+from ingest.fetch.fetcher import Fetcher
+from ingest.fetch.robots import MAX_CRAWL_DELAY, UNREACHABLE_TTL, RobotsCache, RobotsPolicy
 from loopback import (
     FakeTime,
     LoopbackServer,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.discover.parse import parse_source
 from ingest.errors import SourceError
-from ingest.sources import parse_source
 from newsweb import atom, json_feed, rss, urlset
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -8,15 +8,15 @@ import pytest
 
 from ingest.config import DedupSettings
 from ingest.errors import ExtractError
-from ingest.models import CleanedArticle, Paragraph
-from ingest.process import ProcessedPage
+from ingest.pipeline.process import processed_page
+from ingest.types import CleanedArticle, Paragraph
 from store.spill import Spill
 
 
 def test_values_round_trip_by_url_and_the_file_is_removed(tmp_path: Path) -> None:
     article = CleanedArticle("https://a.example/x", "T", None, None, "en",
                              (Paragraph("Musk sued OpenAI in a federal court on Friday."),))
-    done = ProcessedPage.of(article, DedupSettings())
+    done = processed_page(article, DedupSettings())
     with Spill(tmp_path) as spill:
         spill.put("https://a.example/x", done)
         spill.put("https://a.example/y", ExtractError("no article text found",

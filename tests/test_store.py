@@ -11,12 +11,11 @@ import pytest
 from sqlite_utils import Database
 
 from ingest.config import DedupSettings
-from ingest.dedup import fingerprint
+from ingest.dedup.index import fingerprint
 from ingest.errors import StoreError
-from ingest.models import CleanedArticle, Paragraph, Removal
+from ingest.types import CleanedArticle, NewArticle, NewDuplicate, Paragraph, RawPage, Removal
 from store.db import Store
 from store.learning import key_hash
-from store.records import NewArticle, NewDuplicate, RawPage
 from store.schema import MIGRATIONS
 
 TEXT = ("Elon Musk asked a federal judge to stop OpenAI from completing its change into a "

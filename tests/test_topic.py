@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.topic import TopicFilter
+from ingest.pipeline.topic import TopicFilter
 
 RULE = (("musk",), ("altman", "openai"))
 

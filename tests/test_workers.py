@@ -14,7 +14,7 @@ import time
 import pytest
 
 from ingest.errors import ExtractError, ExtractTimeout
-from ingest.workers import WorkerPool
+from ingest.pipeline.workers import WorkerPool
 
 _WARMED_IN: int | None = None
 

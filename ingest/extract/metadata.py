@@ -23,8 +23,8 @@ are the ones it was written against (:data:`AUTHOR_HINTS_APPLY`)::
     >>> meta = page_metadata(fromstring(
     ...     "<html><head><title>Musk sues OpenAI | The Paper</title></head>"
     ...     "<body><p>x</p></body></html>"), "https://paper.example/a")
-    >>> meta.title
-    'Musk sues OpenAI | The Paper'
+    >>> meta.title                  # trafilatura's reader drops the site's suffix
+    'Musk sues OpenAI'
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
     """Title, author, date, URL and site name of a parsed page (the tree is only read).
 
     Raises whatever trafilatura's readers raise on odd pages; the caller
-    translates it (see ``ingest.extract``).
+    translates it (see ``ingest.extract.page``).
     """
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:

@@ -1,10 +1,16 @@
-"""Typed, immutable values passed between the pipeline stages.
+"""The values that cross stages and reach the store: typed, immutable, one leaf module.
 
-Each stage takes one of these and returns the next, never a loose dict, so
-a stage can be tested alone and a record's history is plain to read::
+It imports nothing of the project, so every stage and every store backend can
+import it without importing each other (as lemon24/reader's ``_types``). Each
+stage takes one of these and returns the next, never a loose dict, so a stage
+can be tested alone and a record's history is plain to read::
 
     DiscoveredLink --fetch--> FetchedPage --extract--> ExtractedArticle
-        --clean--> CleanedArticle --topic--> (kept?) --dedup--> DedupDecision
+        --clean--> CleanedArticle --process--> ProcessedPage (+ Fingerprint)
+        --topic, dedup--> DedupDecision --store--> NewArticle | NewDuplicate
+
+The store answers with :class:`KnownUrl` and :class:`SourceState`; a cycle
+ends with a :class:`CycleSummary`.
 
 Example::
 
@@ -15,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -106,7 +113,7 @@ class CleanedArticle:
     """An article whose body holds the story and nothing else, exactly once.
 
     ``removed`` explains every dropped block, in page order, for editors.
-    ``language`` is identified from the clean text (``ingest.language``), with
+    ``language`` is identified from the clean text (``ingest.clean.language``), with
     ``language_confidence`` in [0, 1]; ``declared_language`` is what the page,
     its HTTP header or its feed claimed, kept apart because it is often wrong.
     """
@@ -160,3 +167,129 @@ class StageCounters:
 
     def get(self, stage: str, outcome: str) -> int:
         return self.counts.get(f"{stage}.{outcome}", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What deduplication keeps of one cleaned article (about 1 KB pickled).
+
+    ``minhash`` is ``num_perm`` little-endian uint32 values, identical to
+    datasketch ``MinHash(num_perm, seed=1).update(shingle.encode())`` over
+    the shingles; ``bands`` the :func:`band_keys` as little-endian uint64;
+    ``n_shingles`` the number of distinct shingles, which the containment
+    estimate needs.
+    """
+
+    content_hash: str
+    language: str | None
+    n_shingles: int
+    minhash: bytes
+    bands: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """The fetched HTML, kept (compressed) so ``reprocess`` needs no refetch."""
+
+    url: str
+    final_url: str
+    source: str
+    html: bytes
+    fetched_at: str
+    charset: str | None = None
+    feed_updated: str | None = None
+    language_hint: str | None = None
+    """The language claimed outside the page (HTTP ``Content-Language``, else the feed's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """A new record. ``learn`` holds its paragraphs as (key, text) for per-site learning."""
+
+    url: str
+    source: str
+    article: CleanedArticle
+    fingerprint: Fingerprint
+    page: RawPage
+    site: str = ""
+    learn: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewDuplicate:
+    url: str
+    source: str
+    article_id: int
+    method: DedupMethod
+    similarity: float
+    fetched_at: str
+    article: CleanedArticle | None = None
+    page: RawPage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownUrl:
+    """Where a URL already stands: ``article``, ``duplicate``, ``alias``, ``skipped`` or
+    ``variant`` (only its identity key is known)."""
+
+    kind: str
+    article_id: int | None
+    feed_updated: str | None
+    reason: str | None = None  # for ``skipped``: why, and since when (``at``)
+    at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    name: str
+    etag: str | None
+    last_modified: str | None
+    consecutive_failures: int
+    last_error: str | None
+    next_attempt_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageTask:
+    """A link worth fetching, with what the store already knows of it."""
+
+    link: DiscoveredLink
+    url: str
+    known: KnownUrl | None = None
+    prefetched: FetchedPage | None = None
+
+    @property
+    def variant_of(self) -> int | None:
+        """The record this URL is another spelling of, if that is all we know of it."""
+        if self.known is not None and self.known.kind == "variant":
+            return self.known.article_id
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CycleSummary:
+    cycle_id: int
+    started_at: str
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+    failed_sources: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps({"cycle_id": self.cycle_id, "started_at": self.started_at,
+                           "seconds": round(self.seconds, 3), "counts": self.counts,
+                           "failed_sources": list(self.failed_sources)}, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedPage:
+    """A cleaned article with what the single writer needs to decide on it.
+
+    ``keys`` holds :func:`ingest.clean.article.paragraph_key` of each paragraph, in
+    order: computed here, in a worker, so the writer can apply and learn the
+    site's template by set lookups instead of re-normalising every paragraph.
+    """
+
+    article: CleanedArticle
+    fingerprint: Fingerprint
+    keys: tuple[str, ...]
+

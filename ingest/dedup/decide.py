@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingest.models import DedupDecision
+from ingest.types import DedupDecision
 
 
 def decide(*, url_match: int | None, hash_match: int | None,

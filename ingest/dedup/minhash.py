@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from ingest.config import DedupSettings
 from ingest.errors import ConfigError
+from ingest.types import Fingerprint
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
@@ -290,24 +291,6 @@ def bands_from_minhash(minhash: bytes, settings: DedupSettings) -> bytes:
             "from the text, or set num_perm back",
         )
     return band_keys(values, lsh_layout(settings)).astype("<u8").tobytes()
-
-
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """What deduplication keeps of one cleaned article (about 1 KB pickled).
-
-    ``minhash`` is ``num_perm`` little-endian uint32 values, identical to
-    datasketch ``MinHash(num_perm, seed=1).update(shingle.encode())`` over
-    the shingles; ``bands`` the :func:`band_keys` as little-endian uint64;
-    ``n_shingles`` the number of distinct shingles, which the containment
-    estimate needs.
-    """
-
-    content_hash: str
-    language: str | None
-    n_shingles: int
-    minhash: bytes
-    bands: bytes
 
 
 def normalise_language(language: str | None) -> str | None:

@@ -6,7 +6,7 @@ recently, 503 with a one-line reason otherwise, for systemd watchdogs, load
 balancers or a cron ``curl -f``) and *what is it doing?* (``/metrics``:
 counters by stage and outcome, cycles, the age of the last successful cycle,
 in the Prometheus text format, version 0.0.4). The format is a few lines of
-text (written by :mod:`ingest.metricstext`), so no client library is needed.
+text (written by :mod:`ingest.pipeline.metricstext`), so no client library is needed.
 The endpoint is off unless ``[metrics] port`` is set, and binds loopback only:
 expose it with a reverse proxy if you must, never by accident::
 
@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ingest.errors import ConfigError
-from ingest.metricstext import Sample, family
+from ingest.pipeline.metricstext import Sample, family
 
 if TYPE_CHECKING:
-    from ingest.pipeline import CycleSummary
+    from ingest.pipeline.cycle import CycleSummary
 
 log = logging.getLogger("newsdedup.metrics")
 

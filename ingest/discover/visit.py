@@ -7,7 +7,7 @@ child sitemap with its own validators (and visited even when the index is
 unchanged). ``page`` sources are a single article URL: the page itself is
 fetched here, conditionally, and handed on so it is not requested twice.
 A failing source is recorded with its error and its next attempt (see
-:mod:`ingest.backoff`), never dropped::
+:mod:`ingest.discover.backoff`), never dropped::
 
     visit = SourceVisit(fetcher, store, counters, now=utc_now, interval_seconds=1800)
     found = await visit.discover(source)
@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from ingest.backoff import next_attempt
 from ingest.config import SourceSettings
+from ingest.discover.backoff import next_attempt
+from ingest.discover.parse import SourceListing, parse_source
 from ingest.errors import HTTPStatusError, NewsdedupError, SourceError
 from ingest.logs import event
-from ingest.models import DiscoveredLink, FetchedPage, StageCounters
-from ingest.sources import SourceListing, parse_source
+from ingest.types import DiscoveredLink, FetchedPage, StageCounters
 from store.db import Store
 
 log = logging.getLogger("newsdedup.discovery")

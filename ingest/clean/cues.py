@@ -2,13 +2,13 @@
 
 Patterns describe *kinds* of phrasing ("share this ...", "lire aussi",
 "does not constitute financial advice"), never a given site's sentence. No
-cue decides alone: :mod:`ingest.clean_rules` combines them with length,
+cue decides alone: :mod:`ingest.clean.rules` combines them with length,
 punctuation and position. All patterns are case-insensitive.
 
 Every line of every article is searched for these cues, so the long
-alternations are :class:`~ingest.cue_patterns.Cue` objects, which skip a line
+alternations are :class:`~ingest.clean.patterns.Cue` objects, which skip a line
 lacking the words any match must contain. Plain word lists (social tokens,
-byline words, month names) live in :mod:`ingest.clean_lexicon`.
+byline words, month names) live in :mod:`ingest.clean.lexicon`.
 
 Example::
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.clean_lexicon import META_WORDS, MONTHS
-from ingest.cue_patterns import Cue
+from ingest.clean.lexicon import META_WORDS, MONTHS
+from ingest.clean.patterns import Cue
 
 _I = re.IGNORECASE
 

@@ -6,8 +6,8 @@ function of a string.
 
 Example::
 
-    >>> guess_language("Le projet a été lancé par la société et les investisseurs.")
-    'fr'
+    >>> stopword_ratio("Le projet a été lancé par la société et les investisseurs.") > 0.3
+    True
     >>> words("L’entrepreneur n’a pas 10 ans")
     ['l', 'entrepreneur', 'n', 'a', 'pas', '10', 'ans']
 """
@@ -65,7 +65,7 @@ STOPWORDS = {
     ),
 }
 
-# Word lists of the cleaning cues (:mod:`ingest.clean_cues`, :mod:`ingest.clean_rules`):
+# Word lists of the cleaning cues (:mod:`ingest.clean.cues`, :mod:`ingest.clean.rules`):
 # tokens of share widgets, words around a byline's name, month and day names.
 SOCIAL_TOKENS = wordset(
     "facebook twitter x linkedin whatsapp telegram pinterest reddit tumblr flipboard pocket "

@@ -1,7 +1,7 @@
 """The single writer: turns each processed page into exactly one stored row.
 
 Called by the pipeline in discovery order. For each page it applies the
-topic filter, then the dedup tiers (:func:`ingest.decide.decide`), then one
+topic filter, then the dedup tiers (:func:`ingest.dedup.decide.decide`), then one
 store transaction, and counts and logs the outcome. Its invariant, which
 downstream tools rely on: every page fetched, extracted and kept by the
 topic filter ends up in exactly one of ``articles.url`` or ``duplicates.url``::
@@ -16,24 +16,31 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ingest.clean import is_learnable_key, paragraph_key
+from ingest.clean.article import is_learnable_key, paragraph_key
+from ingest.clean.language import first_declared
 from ingest.config import Config, DedupSettings
-from ingest.decide import decide
-from ingest.dedup import Fingerprint, NearDuplicateIndex, fingerprint
+from ingest.dedup.decide import decide
+from ingest.dedup.index import Fingerprint, NearDuplicateIndex, fingerprint
 from ingest.errors import NewsdedupError, StoreError
-from ingest.language import first_declared
 from ingest.logs import event
-from ingest.models import DedupDecision, FetchedPage, Removal, StageCounters
-from ingest.process import ProcessedPage
-from ingest.topic import TopicFilter
+from ingest.pipeline.process import ProcessedPage
+from ingest.pipeline.topic import TopicFilter
+from ingest.types import (
+    DedupDecision,
+    FetchedPage,
+    NewArticle,
+    NewDuplicate,
+    RawPage,
+    Removal,
+    StageCounters,
+)
 from ingest.urls import canonical_url, declared_canonical, host_key
 from store.db import Store
-from store.records import NewArticle, NewDuplicate, RawPage
 from store.reviews import review_exclusions, review_merge_target
 from store.sqlvalues import utcnow
 
 if TYPE_CHECKING:
-    from ingest.pipeline import PageResult, PageTask
+    from ingest.pipeline.cycle import PageResult, PageTask
 
 log = logging.getLogger("newsdedup.record")
 
@@ -217,8 +224,9 @@ def apply_template(done: ProcessedPage, template: frozenset[str],
     a ``template`` removal; ``done`` itself when none or all of them are (a page that
     is all template is the template's own page, as in :func:`strip_template`).
 
-    >>> from ingest.models import CleanedArticle, Paragraph
-    >>> page = ProcessedPage.of(CleanedArticle("u", None, None, None, "en", (
+    >>> from ingest.types import CleanedArticle, Paragraph
+    >>> from ingest.pipeline.process import processed_page
+    >>> page = processed_page(CleanedArticle("u", None, None, None, "en", (
     ...     Paragraph("A story."), Paragraph("Subscribe to our daily letter now"))),
     ...     DedupSettings())
     >>> out = apply_template(page, frozenset({page.keys[1]}), DedupSettings())

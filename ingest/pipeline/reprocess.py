@@ -1,7 +1,7 @@
 """``reprocess``: redo extraction, cleaning and dedup over the stored raw pages.
 
 Pages are replayed in the order they were first decided, through the same
-worker processes and the same :class:`~ingest.record.Recorder` as a crawl,
+worker processes and the same :class:`~ingest.pipeline.record.Recorder` as a crawl,
 so the result is what a fresh crawl of the same pages would store today,
 with no refetch. A page whose extraction now fails keeps the text it had,
 so a reprocess never loses a record. Processed pages wait for the replay in
@@ -17,15 +17,15 @@ import asyncio
 import logging
 from collections import deque
 
+from ingest.clean.language import identify
 from ingest.config import Config
-from ingest.dedup import NearDuplicateIndex
+from ingest.dedup.index import NearDuplicateIndex
 from ingest.errors import ExtractError
-from ingest.language import identify
 from ingest.logs import event
-from ingest.models import CleanedArticle, DiscoveredLink, FetchedPage, Paragraph, StageCounters
-from ingest.pipeline import PageResult, PageTask, Processor
-from ingest.process import PageJob, ProcessedPage
-from ingest.record import Recorder
+from ingest.pipeline.cycle import PageResult, PageTask, Processor
+from ingest.pipeline.process import PageJob, ProcessedPage, processed_page
+from ingest.pipeline.record import Recorder
+from ingest.types import CleanedArticle, DiscoveredLink, FetchedPage, Paragraph, StageCounters
 from store.db import Store
 from store.rebuild import Rebuild, StoredPage
 from store.spill import Spill
@@ -92,7 +92,7 @@ def _from_text(url: str, text: str, title: str | None, declared: str | None, *,
                              language=guess.language,
                              paragraphs=tuple(Paragraph(p) for p in text.split("\n\n")),
                              declared_language=declared, language_confidence=guess.confidence)
-    return ProcessedPage.of(article, config.dedup)
+    return processed_page(article, config.dedup)
 
 
 def _result(page: StoredPage, done: ProcessedPage | ExtractError) -> PageResult:

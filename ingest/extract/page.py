@@ -3,18 +3,18 @@
 trafilatura finds the article container and drops navigation, footers and
 sidebars; this module adds what it does not do for us:
 
-* decoding bytes the way browsers do (:func:`ingest.decode.decode_html`), so
+* decoding bytes the way browsers do (:func:`ingest.extract.decode.decode_html`), so
   a mislabelled page still reads as text instead of raising;
 * structural pruning *before* trafilatura (share bars, "related" boxes,
   newsletter forms, author boxes inside the article: see
-  :mod:`ingest.clean_structure`), recorded as :class:`Removal` so the
+  :mod:`ingest.extract.structure`), recorded as :class:`Removal` so the
   cleaning stage and editors can see what went;
 * the body as typed blocks (``Paragraph(text, kind)``) read from
   trafilatura's XML tree, so later stages can judge lines, not one string;
 * page-level metadata trafilatura does not return: canonical URL and the
   language the page *declares* (``<html lang>``, ``og:locale``): a claim,
   kept as such; the text's own language is identified after cleaning
-  (:mod:`ingest.language`).
+  (:mod:`ingest.clean.language`).
 
 Pure and offline: no network, no timeouts (the extraction worker applies the
 deadline). Example::
@@ -45,11 +45,11 @@ from lxml.html import (
 from trafilatura.settings import Document
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
-from ingest.clean_structure import prune_tree
-from ingest.decode import decode_html
 from ingest.errors import ExtractError
-from ingest.metadata import page_metadata
-from ingest.models import ExtractedArticle, Paragraph, Removal
+from ingest.extract.decode import decode_html
+from ingest.extract.metadata import page_metadata
+from ingest.extract.structure import prune_tree
+from ingest.types import ExtractedArticle, Paragraph, Removal
 
 # trafilatura's parser options. Its lxml.html parser calls a Python method for every
 # element object lxml creates (to give <form>, <input>... their own classes, which

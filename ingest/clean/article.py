@@ -11,16 +11,16 @@ Order of the passes, each pure:
 1. ``template``: paragraphs that per-site learning found on many pages.
 2. ``empty``: blocks with no letter or digit.
 3. ``repeat``/``title``: text already present on the page (n-gram containment,
-   see :mod:`ingest.repeats`) and lines that repeat the title.
+   see :mod:`ingest.clean.repeats`) and lines that repeat the title.
 4. ``related``: runs of link lines built from one template ("Best X in Boston",
    "Best X in Denver", ...).
-5. line rules (:mod:`ingest.clean_rules`), with position and known authors:
+5. line rules (:mod:`ingest.clean.rules`), with position and known authors:
    ``share_widget``, ``photo_credit``, ``ad``, ``newsletter``, ``related``,
    ``navigation``, ``byline``, ``author_bio``, ``disclaimer``, ``cookie``.
 
 Tables and code are judged by the repeat pass only: their lines are data.
 
-The clean text's language is identified last (:mod:`ingest.language`): the
+The clean text's language is identified last (:mod:`ingest.clean.language`): the
 page's claim, or else the HTTP header's or the feed's (``declared``), is
 kept beside it and breaks ties only on texts too short to judge.
 
@@ -30,7 +30,7 @@ worse than keeping a widget.
 
 Example::
 
-    >>> from ingest.models import ExtractedArticle, Paragraph
+    >>> from ingest.types import ExtractedArticle, Paragraph
     >>> body = "Le tribunal a examiné la plainte déposée par Elon Musk contre OpenAI."
     >>> art = ExtractedArticle(url="https://a.example/x", title="T", author=None,
     ...     published=None, declared_language="en",
@@ -49,11 +49,11 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from ingest.clean_lexicon import word_count, words
-from ingest.clean_rules import Line, byline_name, first_rule, looks_like_prose, templated_runs
-from ingest.language import first_declared, identify
-from ingest.models import CleanedArticle, ExtractedArticle, Paragraph, Removal
-from ingest.repeats import find_repeats
+from ingest.clean.language import first_declared, identify
+from ingest.clean.lexicon import word_count, words
+from ingest.clean.repeats import find_repeats
+from ingest.clean.rules import Line, byline_name, first_rule, looks_like_prose, templated_runs
+from ingest.types import CleanedArticle, ExtractedArticle, Paragraph, Removal
 
 EDGE_HEAD = 3  # blocks from the start that count as the edge of the body
 EDGE_TAIL = 4  # blocks from the end

@@ -15,31 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.backoff import is_due
+from ingest.clean.language import first_declared
 from ingest.config import Config, SourceSettings
-from ingest.dedup import NearDuplicateIndex
-from ingest.discovery import Discovery, PageFetcher, SourceVisit
+from ingest.dedup.index import NearDuplicateIndex
+from ingest.discover.backoff import is_due
+from ingest.discover.visit import Discovery, PageFetcher, SourceVisit
 from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
-from ingest.language import first_declared
 from ingest.logs import event
-from ingest.models import DiscoveredLink, FetchedPage, StageCounters
-from ingest.process import PageJob, ProcessedPage, process_page
-from ingest.record import FetchLogRow, Recorder
+from ingest.pipeline.process import PageJob, ProcessedPage, process_page
+from ingest.pipeline.record import FetchLogRow, Recorder
+from ingest.pipeline.workers import WorkerPool
+from ingest.types import (
+    CycleSummary,
+    DiscoveredLink,
+    FetchedPage,
+    KnownUrl,
+    PageTask,
+    StageCounters,
+)
 from ingest.urls import canonical_url, host_key
-from ingest.workers import WorkerPool
 from store.batch import Batch
 from store.db import Store
-from store.records import KnownUrl
 from store.sqlvalues import utcnow
 
 log = logging.getLogger("newsdedup.pipeline")
@@ -52,42 +57,11 @@ RETRY_AFTER = {"no_article": timedelta(hours=6)}
 
 
 @dataclass(frozen=True, slots=True)
-class PageTask:
-    """A link worth fetching, with what the store already knows of it."""
-
-    link: DiscoveredLink
-    url: str
-    known: KnownUrl | None = None
-    prefetched: FetchedPage | None = None
-
-    @property
-    def variant_of(self) -> int | None:
-        """The record this URL is another spelling of, if that is all we know of it."""
-        if self.known is not None and self.known.kind == "variant":
-            return self.known.article_id
-        return None
-
-
-@dataclass(frozen=True, slots=True)
 class PageResult:
     task: PageTask
     page: FetchedPage | None = None
     processed: ProcessedPage | None = None
     error: NewsdedupError | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CycleSummary:
-    cycle_id: int
-    started_at: str
-    seconds: float
-    counts: dict[str, int] = field(default_factory=dict)
-    failed_sources: tuple[str, ...] = ()
-
-    def to_json(self) -> str:
-        return json.dumps({"cycle_id": self.cycle_id, "started_at": self.started_at,
-                           "seconds": round(self.seconds, 3), "counts": self.counts,
-                           "failed_sources": list(self.failed_sources)}, sort_keys=True)
 
 
 class Pipeline:

@@ -1,6 +1,6 @@
 """Reading an HTTP body safely: bounded decoding and content-type checks.
 
-Part of the fetch stage (split from :mod:`ingest.fetch` to keep modules
+Part of the fetch stage (split from :mod:`ingest.fetch.fetcher` to keep modules
 small). Two dangers live here:
 
 * size: a body is streamed and cut at ``max_page_bytes`` counting

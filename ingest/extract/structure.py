@@ -28,7 +28,7 @@ from functools import lru_cache
 from lxml import etree
 from lxml.html import HtmlElement
 
-from ingest.models import Removal
+from ingest.types import Removal
 
 # Each rule: a regex over the element's "class id" string, tokens separated by
 # space, "-", "_" or a camelCase boundary (normalised to "-").

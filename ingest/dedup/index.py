@@ -56,9 +56,8 @@ from itertools import islice
 import numpy as np
 
 from ingest.config import DedupSettings
-from ingest.errors import ConfigError
-from ingest.lsh import BandIndex, Column
-from ingest.minhash import (
+from ingest.dedup.lsh import BandIndex, Column
+from ingest.dedup.minhash import (
     Fingerprint,
     Fingerprinter,
     LshLayout,
@@ -71,7 +70,8 @@ from ingest.minhash import (
     lsh_layout,
     normalise_text,
 )
-from ingest.models import DedupDecision
+from ingest.errors import ConfigError
+from ingest.types import DedupDecision
 
 __all__ = [
     "Fingerprint",

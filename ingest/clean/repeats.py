@@ -40,7 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ingest.clean_lexicon import words
+from ingest.clean.lexicon import words
 
 N = 5
 RUN = 0.9  # share of a teaser's n-grams a later block must hold, in one run, to replace it

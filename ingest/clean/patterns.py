@@ -1,7 +1,7 @@
 """Prefiltered regex search: skip a pattern when its required words are absent.
 
 Every line of every article is searched for the wording cues of
-:mod:`ingest.clean_cues`, and a long alternation costs every branch at every
+:mod:`ingest.clean.cues`, and a long alternation costs every branch at every
 position. Nearly every line matches nothing, so a :class:`Cue` first reads off
 its own pattern the words any match must contain (:func:`required_factors`)
 and searches only when one of them is in the line (:func:`fold`): the same
@@ -28,7 +28,7 @@ from typing import Any
 
 import ahocorasick
 
-from ingest.clean_lexicon import memo_lines
+from ingest.clean.lexicon import memo_lines
 
 # The regex engine, ignoring case, also takes the dotted capital I and the
 # dotless i for "i" and the long s for "s"; lower() does not, so fold() maps

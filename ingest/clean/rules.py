@@ -2,7 +2,7 @@
 
 Each rule is a pure predicate over a :class:`Line` (the block's text, kind
 and position) and combines several weak cues: wording in French or English
-(the patterns in :mod:`ingest.clean_cues`), length, punctuation, the share of
+(the patterns in :mod:`ingest.clean.cues`), length, punctuation, the share of
 function words (prose has many, widgets none) and position (widgets and
 author boxes sit at the start or end of the body). A rule that is unsure
 answers False: losing a body line is worse than keeping a widget.
@@ -21,8 +21,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ingest import clean_cues as cue
-from ingest.clean_lexicon import (
+from ingest.clean import cues as cue
+from ingest.clean.lexicon import (
     SOCIAL_TOKENS,
     letter_ratio,
     lowercase_ratio,

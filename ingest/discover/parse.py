@@ -7,9 +7,11 @@ broken feeds publishers actually serve); JSON Feed is read with ``json``
 (feedparser 6.0 does not know it); sitemaps, sitemap indexes and Google News
 sitemaps are read with lxml with entity expansion and network access off::
 
-    >>> links, children = parse_source(body, url="https://a.example/sitemap.xml",
-    ...                                source="a", content_type="application/xml")
-    >>> children                    # a sitemap index lists further sitemaps
+    >>> body = (b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    ...         b'<sitemap><loc>/sitemap-news.xml</loc></sitemap></sitemapindex>')
+    >>> listing = parse_source(body, url="https://a.example/sitemap.xml",
+    ...                        source="a", content_type="application/xml")
+    >>> listing.children            # a sitemap index lists further sitemaps
     ('https://a.example/sitemap-news.xml',)
 """
 
@@ -28,7 +30,7 @@ import feedparser
 from lxml import etree
 
 from ingest.errors import SourceError
-from ingest.models import DiscoveredLink
+from ingest.types import DiscoveredLink
 
 _MAX_SITEMAP_BYTES = 50_000_000  # the sitemap protocol's own limit, after decompression
 _MAX_LINKS = 50_000

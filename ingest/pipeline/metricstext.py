@@ -1,6 +1,6 @@
 """The Prometheus text exposition format (version 0.0.4), as plain strings.
 
-Used by :mod:`ingest.metrics` for ``/metrics``. The format is a few lines
+Used by :mod:`ingest.pipeline.metrics` for ``/metrics``. The format is a few lines
 of text per metric, so writing it ourselves costs less than a client library
 and its global registry; kept apart from the counters and the HTTP endpoint
 because it is pure string formatting whose escaping rules are easy to get

@@ -1,6 +1,6 @@
 """robots.txt rules per site, following RFC 9309, cached with an expiry.
 
-This module decides; it never talks HTTP (only :mod:`ingest.fetch` does).
+This module decides; it never talks HTTP (only :mod:`ingest.fetch.fetcher` does).
 The fetcher downloads ``/robots.txt`` and hands the outcome here:
 
 * 2xx: the body is parsed with protego (wildcards, ``$``, longest match);

@@ -1,6 +1,6 @@
-"""The httpx client behind :class:`ingest.fetch.Fetcher`: how it is configured, and why.
+"""The httpx client behind :class:`ingest.fetch.fetcher.Fetcher`: how it is configured, and why.
 
-Part of the fetch stage (split from :mod:`ingest.fetch` to keep modules
+Part of the fetch stage (split from :mod:`ingest.fetch.fetcher` to keep modules
 small). Every setting here closes a door that a hostile feed could open or
 saves real time per cycle:
 
@@ -9,10 +9,10 @@ saves real time per cycle:
 * ``trust_env=False``: an HTTP(S)_PROXY from the environment would bypass
   the address check (the proxy, not us, would connect to the target);
 * unless ``fetch.allow_private_addresses``, every connection's peer address
-  is checked once connected (:class:`ingest.netsafety.PublicOnlyBackend`),
+  is checked once connected (:class:`ingest.fetch.netsafety.PublicOnlyBackend`),
   which closes the DNS-rebinding gap of a check made before connecting;
 * only gzip and deflate are offered, because only those are decoded with a
-  bounded output size (see :mod:`ingest.fetchbody`);
+  bounded output size (see :mod:`ingest.fetch.body`);
 * one verifying TLS context shared by every fetcher, since each cycle builds
   a new Fetcher and a context costs ~30 ms to build.
 
@@ -31,7 +31,7 @@ import httpcore
 import httpx
 
 from ingest.config import FetchSettings
-from ingest.netsafety import PublicOnlyBackend
+from ingest.fetch.netsafety import PublicOnlyBackend
 
 
 def make_client(settings: FetchSettings,
@@ -41,7 +41,7 @@ def make_client(settings: FetchSettings,
     ``trust_env=False``: an HTTP(S)_PROXY from the environment would bypass
     the address check (the proxy, not us, would connect to the target).
     Only gzip and deflate are offered, because only those are decoded with
-    a bounded output size (see :mod:`ingest.fetchbody`).
+    a bounded output size (see :mod:`ingest.fetch.body`).
     """
     t = settings.timeout_seconds
     # Limits belong to the transport (httpx ignores a client's limits when given one).
@@ -62,7 +62,7 @@ def make_client(settings: FetchSettings,
 
 class PublicOnlyTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, whose connection pool connects through
-    :class:`~ingest.netsafety.PublicOnlyBackend`.
+    :class:`~ingest.fetch.netsafety.PublicOnlyBackend`.
 
     httpx 0.28 takes no network backend (encode/httpx#3749 proposes one), so
     the pool it builds is replaced by the same pool with the backend added;

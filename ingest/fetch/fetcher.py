@@ -2,12 +2,12 @@
 
 Every URL we fetch comes from a feed or sitemap written by someone else, so
 the fetcher treats each answer as hostile: it checks where a URL points
-before connecting (:mod:`ingest.netsafety`), obeys robots.txt
-(:mod:`ingest.robots`), follows redirects by hand so each hop is checked
+before connecting (:mod:`ingest.fetch.netsafety`), obeys robots.txt
+(:mod:`ingest.fetch.robots`), follows redirects by hand so each hop is checked
 again, bounds every exchange by a total deadline, streams and caps the
 decoded body (a gzip bomb stops at the cap too) and refuses content that is
 not what the caller can use (the httpx client's settings, and why:
-:mod:`ingest.fetchclient`). Politeness is built in: bounded concurrency,
+:mod:`ingest.fetch.client`). Politeness is built in: bounded concurrency,
 a per-host limit and a minimum delay between request starts to one host::
 
     async with Fetcher(config.fetch) as fetcher:
@@ -43,7 +43,7 @@ from ingest.errors import (
     TooManyRedirects,
     UnsupportedContent,
 )
-from ingest.fetchbody import (
+from ingest.fetch.body import (
     Accept,
     charset_of,
     check_declared_type,
@@ -51,10 +51,10 @@ from ingest.fetchbody import (
     media_type,
     read_body,
 )
-from ingest.fetchclient import make_client
-from ingest.models import FetchedPage, StageCounters
-from ingest.netsafety import Resolver, check_host, system_resolver
-from ingest.robots import MAX_ROBOTS_BYTES, MAX_ROBOTS_REDIRECTS, RobotsCache, RobotsPolicy
+from ingest.fetch.client import make_client
+from ingest.fetch.netsafety import Resolver, check_host, system_resolver
+from ingest.fetch.robots import MAX_ROBOTS_BYTES, MAX_ROBOTS_REDIRECTS, RobotsCache, RobotsPolicy
+from ingest.types import FetchedPage, StageCounters
 
 __all__ = ["Fetcher", "parse_retry_after"]
 

@@ -1,26 +1,30 @@
 """One page's CPU work: decode, extract, clean, identify the language, fingerprint.
 
-This is the function the worker processes run (see ``ingest.workers``), and
+This is the function the worker processes run (see ``ingest.pipeline.workers``), and
 the one ``extract``, ``reprocess`` and the benchmarks call directly, so a
 page is processed the same way wherever it comes from. Pure: bytes in,
 values out::
 
+    >>> html = ("<html><head><title>Le procès</title></head><body><article><p>"
+    ...         + "Le tribunal a entendu les deux fondateurs lundi à Oakland. " * 12
+    ...         + "</p></article></body></html>").encode()
     >>> done = process_page(PageJob(url="https://a.example/x", body=html))
-    >>> done.article.title, done.fingerprint.content_hash[:8]
+    >>> done.article.title, done.article.language, len(done.fingerprint.content_hash)
+    ('Le procès', 'fr', 64)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.clean import clean_article, paragraph_key
+from ingest.clean.article import clean_article, paragraph_key
+from ingest.clean.language import identify
 from ingest.config import DedupSettings
-from ingest.decode import decode_html
-from ingest.dedup import Fingerprint, fingerprint
+from ingest.dedup.index import fingerprint
 from ingest.errors import ExtractError
-from ingest.extract import extract_with_removals
-from ingest.language import identify
-from ingest.models import CleanedArticle
+from ingest.extract.decode import decode_html
+from ingest.extract.page import extract_with_removals
+from ingest.types import CleanedArticle, ProcessedPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,23 +40,12 @@ class PageJob:
     """A language claimed outside the page (HTTP ``Content-Language``, else the feed's)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessedPage:
-    """A cleaned article with what the single writer needs to decide on it.
-
-    ``keys`` holds :func:`ingest.clean.paragraph_key` of each paragraph, in
-    order: computed here, in a worker, so the writer can apply and learn the
-    site's template by set lookups instead of re-normalising every paragraph.
-    """
-
-    article: CleanedArticle
-    fingerprint: Fingerprint
-    keys: tuple[str, ...]
-
-    @classmethod
-    def of(cls, article: CleanedArticle, dedup: DedupSettings) -> ProcessedPage:
-        return cls(article, fingerprint(article.text, article.language, dedup),
-                   tuple(paragraph_key(p.text) for p in article.paragraphs))
+def processed_page(article: CleanedArticle, dedup: DedupSettings) -> ProcessedPage:
+    """``article`` with what the single writer needs: its fingerprint and paragraph keys
+    (computed here, in a worker, so the writer applies and learns the site's template by
+    set lookups instead of re-normalising every paragraph)."""
+    return ProcessedPage(article, fingerprint(article.text, article.language, dedup),
+                         tuple(paragraph_key(p.text) for p in article.paragraphs))
 
 
 def clean_page(body: bytes, url: str | None, charset: str | None = None,
@@ -75,9 +68,9 @@ def clean_job(job: PageJob) -> CleanedArticle:
 
 def warm_up() -> None:
     """Load what every page needs (the extractor's imports, the language model) in a
-    worker before its first page: a :class:`~ingest.workers.WorkerPool` ``warmup``."""
+    worker before its first page: a :class:`~ingest.pipeline.workers.WorkerPool` ``warmup``."""
     identify("Warm up the language model once per worker process.")
 
 
 def process_page(job: PageJob) -> ProcessedPage:
-    return ProcessedPage.of(clean_job(job), job.dedup)
+    return processed_page(clean_job(job), job.dedup)

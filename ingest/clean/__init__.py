@@ -1,0 +1,1 @@
+"""Cleaning: in-body boilerplate removed, each removal explained; the text's language."""

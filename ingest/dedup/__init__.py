@@ -1,0 +1,1 @@
+"""Deduplication: MinHash signatures, the LSH index and the pure tier decision."""

@@ -1,0 +1,1 @@
+"""Discovery: sources (feeds, sitemaps, pages) read into links, with per-source backoff."""

@@ -1,0 +1,1 @@
+"""Fetching: the only stage that talks HTTP (client, robots.txt, address safety, bodies)."""

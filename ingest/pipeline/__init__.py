@@ -1,0 +1,1 @@
+"""The pipeline: cycles, worker processes, the single writer, metrics, reprocess."""
