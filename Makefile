@@ -31,6 +31,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy ingest store report service.py demo/run.py demo/sampleweb.py
+	$(VENV)/bin/lint-imports
 
 check: lint test
 

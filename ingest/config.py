@@ -15,6 +15,7 @@ silently ignored for months.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
-from ingest.clean.language import normalise_tag
 from ingest.errors import ConfigError
 from ingest.types import SourceKind
 
@@ -219,7 +219,7 @@ def _topic(t: Mapping[str, Any]) -> TopicSettings:
     _reject_unknown("topic", t, {"all_of", "languages"})
     languages = t.get("languages", [])
     if not isinstance(languages, list) or not all(
-            isinstance(code, str) and normalise_tag(code) == code.strip().lower()
+            isinstance(code, str) and re.fullmatch(r"[a-z]{2,3}", code.strip().lower())
             for code in languages):
         raise ConfigError("topic.languages", languages,
                           'must be a list of ISO 639 codes, e.g. ["fr", "en"]; [] keeps all')

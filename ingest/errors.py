@@ -20,6 +20,7 @@ URL, so a log line always says *which* page failed and *why*::
     ├── ExtractError                a page with no extractable article
     │   └── ExtractTimeout          extraction passed its deadline in the worker
     └── StoreError                  the SQLite store refused a write
+        └── ReviewRefused           an editor's split/merge that cannot be applied as asked
 
 Example::
 
@@ -146,3 +147,10 @@ class ExtractTimeout(ExtractError):
 
 class StoreError(NewsdedupError):
     reason = "store"
+
+
+class ReviewRefused(StoreError):
+    """A review that cannot be applied as asked (unknown id, into itself, changed
+    meanwhile); nothing was written."""
+
+    reason = "review_refused"

@@ -7,7 +7,7 @@ the daemon runs; ``newsdedup review split|merge`` corrects a decision::
     newsdedup report --since 2025-11-20 -o report.html
     newsdedup review split 17 --note "a follow-up, not a copy"
 
-Modules: ``data`` (typed values read from SQLite), ``diff`` (word-level
-diff), ``html`` + ``assets`` (the page), ``formats`` (JSON, CSV), ``cli``
-(the subcommands).
+Modules: ``data`` (typed values assembled from the rows :mod:`store.reportreads`
+reads), ``diff`` (word-level diff), ``html`` + ``assets`` (the page),
+``formats`` (JSON, CSV), ``cli`` (the subcommands).
 """

@@ -29,11 +29,13 @@ from pathlib import Path
 
 from ingest.config import Config, load_config
 from ingest.errors import ConfigError
+from ingest.pipeline.review import merge, split
 from report.data import DEFAULT_CONFIG, Report, ReportFilters, load_report, parse_since
 from report.formats import render_csv, render_json
 from report.html import render_html
 from store.db import Store
-from store.reviews import ReviewResult, merge, split
+from store.reportreads import source_known
+from store.reviews import ReviewResult
 
 Handler = Callable[[argparse.Namespace], int]
 RENDERERS = {"html": render_html, "json": render_json, "csv": render_csv}
@@ -145,10 +147,7 @@ def _open_store(config: Config) -> Store:
 def _check_source(store: Store, config: Config, source: str | None) -> None:
     if source is None or source in {s.name for s in config.sources}:
         return
-    known = store.conn.execute("SELECT 1 FROM articles WHERE source = ? UNION ALL "
-                               "SELECT 1 FROM duplicates WHERE source = ? LIMIT 1",
-                               (source, source)).fetchone()
-    if known is None:
+    if not source_known(store.conn, source):
         names = ", ".join(sorted(s.name for s in config.sources)) or "none"
         raise ConfigError("--source", source,
                           f"no such source in the configuration or the store; configured: {names}")

@@ -1,8 +1,12 @@
-"""The editors' report as typed values, read from the store in one snapshot.
+"""The editors' report as typed values, assembled from one snapshot of the store.
 
 Read-only, so it runs beside the daemon (WAL gives it a consistent view
-inside one read transaction). Every format (HTML, JSON, CSV) is rendered
-from the same :class:`Report`, which is how they carry the same data::
+inside one read transaction). The SQL lives in :mod:`store.reportreads`,
+like everything that touches SQLite; this module only turns its rows into
+the report's values, adding what is the report's own: word diffs, the review
+commands that override a decision, anchors, the summary. Every format (HTML,
+JSON, CSV) is rendered from the same :class:`Report`, which is how they carry
+the same data::
 
     with Store.open("news.db") as store:
         report = load_report(store.conn, ReportFilters(since="2025-11-01"))
@@ -15,12 +19,23 @@ time a duplicate was decided and a record was fetched.
 from __future__ import annotations
 
 import shlex
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from report.diff import WordDiff, word_diff
+from store.reportreads import (
+    Connection,
+    DuplicateRow,
+    RecordRow,
+    ReviewRow,
+    read_snapshot,
+    record_text,
+    records_by_id,
+    removals,
+    report_duplicates,
+    report_records,
+    reviews,
+)
 
 DEFAULT_CONFIG = "config.toml"
 SINGLES_LIMIT = 1000
@@ -153,24 +168,19 @@ class Report:
     reviews: tuple[Review, ...]
 
 
-def load_report(conn: sqlite3.Connection, filters: ReportFilters) -> Report:
+def load_report(conn: Connection, filters: ReportFilters) -> Report:
     """Read everything the report shows, inside one read transaction."""
-    in_transaction = conn.in_transaction
-    if not in_transaction:
-        conn.execute("BEGIN")
-    try:
-        return _load(conn, filters)
-    finally:
-        if not in_transaction:
-            conn.execute("ROLLBACK")
+    with read_snapshot(conn) as snapshot:
+        return _load(snapshot, filters)
 
 
-def _load(conn: sqlite3.Connection, filters: ReportFilters) -> Report:
-    records = _records(conn, filters)
-    duplicates = _duplicates(conn, filters)
+def _load(conn: Connection, filters: ReportFilters) -> Report:
+    records = _records(report_records(conn, filters.since, filters.source), filters,
+                       in_scope=True)
+    duplicates = report_duplicates(conn, filters.since, filters.source)
     extra = {d.article_id for d in duplicates} - set(records)
-    records.update(_records_by_id(conn, extra, filters))
-    grouped: dict[int, list[_DuplicateRow]] = {}
+    records.update(_records(records_by_id(conn, extra), filters, in_scope=False))
+    grouped: dict[int, list[DuplicateRow]] = {}
     for row in duplicates:
         grouped.setdefault(row.article_id, []).append(row)
     clusters = [_cluster(conn, records[i].record, rows, filters) for i, rows in grouped.items()]
@@ -178,81 +188,38 @@ def _load(conn: sqlite3.Connection, filters: ReportFilters) -> Report:
     singles = sorted((r.record for i, r in records.items() if i not in grouped and r.in_scope),
                      key=lambda r: (r.date, r.id), reverse=True)
     return Report(_now(), filters, _summary(records, duplicates, filters), tuple(clusters),
-                  tuple(singles[:SINGLES_LIMIT]), len(singles), _reviews(conn, filters))
+                  tuple(singles[:SINGLES_LIMIT]), len(singles),
+                  tuple(_review(row, filters) for row in reviews(conn)))
 
 
 # -- records and duplicates ---------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class _RecordRow:
+class _Scoped:
     record: Record
     in_scope: bool  # counted in the summary (not only shown because a duplicate is)
 
 
-@dataclass(frozen=True, slots=True)
-class _DuplicateRow:
-    id: int
-    article_id: int
-    url: str
-    source: str
-    method: str
-    similarity: float
-    title: str | None
-    text: str | None
-    language: str | None
-    fetched_at: str
-    decided_at: str
-    declared_language: str | None
+def _records(rows: list[RecordRow], f: ReportFilters, *, in_scope: bool) -> dict[int, _Scoped]:
+    return {row.id: _Scoped(_record(row, f), in_scope) for row in rows}
 
 
-_RECORD_SQL = ("SELECT id, url, source, title, published, fetched_at, language, sitename, "
-               "word_count, declared_language FROM articles ")
+def _record(row: RecordRow, f: ReportFilters) -> Record:
+    command = review_command(f.config, "merge", "OTHER_ID", "--into", str(row.id))
+    return Record(row.id, row.url, row.source, row.title, row.published, row.fetched_at,
+                  row.language, row.sitename, row.word_count, command, row.declared_language)
 
 
-def _records(conn: sqlite3.Connection, f: ReportFilters) -> dict[int, _RecordRow]:
-    rows = conn.execute(_RECORD_SQL + "WHERE (? IS NULL OR fetched_at >= ?) AND "
-                        "(? IS NULL OR source = ?)", (f.since, f.since, f.source, f.source))
-    return {row[0]: _record(row, f, in_scope=True) for row in rows}
-
-
-def _records_by_id(conn: sqlite3.Connection, ids: set[int],
-                   f: ReportFilters) -> dict[int, _RecordRow]:
-    found: dict[int, _RecordRow] = {}
-    for article_id in sorted(ids):
-        row = conn.execute(_RECORD_SQL + "WHERE id = ?", (article_id,)).fetchone()
-        found[article_id] = _record(row, f, in_scope=False)
-    return found
-
-
-def _record(row: tuple[Any, ...], f: ReportFilters, *, in_scope: bool) -> _RecordRow:
-    article_id, url, source, title, published, fetched_at, language, sitename, words, \
-        declared = row
-    command = review_command(f.config, "merge", "OTHER_ID", "--into", str(article_id))
-    record = Record(article_id, url, source, title, published, fetched_at, language, sitename,
-                    words, command, declared)
-    return _RecordRow(record, in_scope)
-
-
-def _duplicates(conn: sqlite3.Connection, f: ReportFilters) -> list[_DuplicateRow]:
-    rows = conn.execute(
-        "SELECT d.id, d.article_id, d.url, d.source, d.method, d.similarity, d.title, d.text, "
-        "d.language, d.fetched_at, d.decided_at, d.declared_language FROM duplicates d "
-        "JOIN articles a ON a.id = d.article_id "
-        "WHERE (? IS NULL OR d.decided_at >= ?) AND (? IS NULL OR d.source = ? OR a.source = ?) "
-        "ORDER BY d.article_id, d.decided_at, d.id",
-        (f.since, f.since, f.source, f.source, f.source))
-    return [_DuplicateRow(*row) for row in rows]
-
-
-def _cluster(conn: sqlite3.Connection, record: Record, rows: list[_DuplicateRow],
+def _cluster(conn: Connection, record: Record, rows: list[DuplicateRow],
              f: ReportFilters) -> Cluster:
     """Texts are read per entry: most records of a large store have no duplicate."""
-    (text,) = conn.execute("SELECT text FROM articles WHERE id = ?", (record.id,)).fetchone()
-    return Cluster(record, tuple(_with_diff(r, text, f) for r in rows), _removed(conn, record.id))
+    text = record_text(conn, record.id)
+    removed = tuple(RemovedBlock(r.position, r.rule, r.text) for r in removals(conn, record.id))
+    return Cluster(record, tuple(_with_diff(r, text, f) for r in rows), removed)
 
 
-def _with_diff(row: _DuplicateRow, text: str, f: ReportFilters) -> Duplicate:
+def _with_diff(row: DuplicateRow, text: str, f: ReportFilters) -> Duplicate:
     diff = word_diff(text, row.text) if row.text else None
     command = review_command(f.config, "split", str(row.id))
     return Duplicate(row.id, row.article_id, row.url, row.source, row.method, row.similarity,
@@ -260,16 +227,10 @@ def _with_diff(row: _DuplicateRow, text: str, f: ReportFilters) -> Duplicate:
                      row.declared_language)
 
 
-def _removed(conn: sqlite3.Connection, article_id: int) -> tuple[RemovedBlock, ...]:
-    rows = conn.execute("SELECT position, rule, text FROM removals WHERE article_id = ? "
-                        "ORDER BY position, id", (article_id,))
-    return tuple(RemovedBlock(*row) for row in rows)
-
-
 # -- summary and reviews ------------------------------------------------------------------
 
 
-def _summary(records: dict[int, _RecordRow], duplicates: list[_DuplicateRow],
+def _summary(records: dict[int, _Scoped], duplicates: list[DuplicateRow],
              f: ReportFilters) -> Summary:
     counted = [r.record for r in records.values() if r.in_scope]
     per_source: dict[str, list[int]] = {}
@@ -287,29 +248,22 @@ def _summary(records: dict[int, _RecordRow], duplicates: list[_DuplicateRow],
         by_method=tuple(sorted(methods.items())))
 
 
-def _reviews(conn: sqlite3.Connection, f: ReportFilters) -> tuple[Review, ...]:
-    rows = conn.execute("SELECT id, action, article_id, target_id, duplicate_id, url, method, "
-                        "similarity, note, at FROM reviews ORDER BY id DESC").fetchall()
-    return tuple(_review(row, _undo(conn, f, row)) for row in rows)
+def _review(row: ReviewRow, f: ReportFilters) -> Review:
+    return Review(row.id, row.action, row.article_id, row.target_id, row.duplicate_id, row.url,
+                  row.method, row.similarity, row.note, row.at, _undo(row, f))
 
 
-def _review(row: tuple[Any, ...], undo: str | None) -> Review:
-    review_id, action, article_id, target_id, duplicate_id, url, method, sim, note, at = row
-    return Review(review_id, action, article_id, target_id, duplicate_id, url, method, sim,
-                  note, at, undo)
-
-
-def _undo(conn: sqlite3.Connection, f: ReportFilters, row: tuple[Any, ...]) -> str | None:
-    """Looked up by the page's URL: a ``reprocess`` renumbers duplicates."""
-    action, target_id, url = row[1], row[3], row[5]
-    if action == "merge":
-        dup = conn.execute("SELECT id FROM duplicates WHERE url = ?", (url,)).fetchone()
-        return review_command(f.config, "split", str(dup[0])) if dup else None
-    new = conn.execute("SELECT id FROM articles WHERE url = ?", (url,)).fetchone()
-    old = conn.execute("SELECT id FROM articles WHERE id = ?", (target_id,)).fetchone()
-    if new is None or old is None:
+def _undo(row: ReviewRow, f: ReportFilters) -> str | None:
+    """Where the page stands now, found by its URL: a ``reprocess`` renumbers duplicates.
+    A merge is undone by splitting the duplicate it made; a split by merging the record
+    it made back into the one it left, while both still exist."""
+    if row.action == "merge":
+        if row.duplicate_at_url is None:
+            return None
+        return review_command(f.config, "split", str(row.duplicate_at_url))
+    if row.record_at_url is None or not row.target_exists:
         return None
-    return review_command(f.config, "merge", str(new[0]), "--into", str(old[0]))
+    return review_command(f.config, "merge", str(row.record_at_url), "--into", str(row.target_id))
 
 
 # -- helpers ------------------------------------------------------------------------------

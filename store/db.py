@@ -21,9 +21,16 @@ from types import TracebackType
 from sqlite_utils import Database
 from zlib_ng import zlib_ng
 
-from ingest.dedup.index import Fingerprint
 from ingest.errors import StoreError
-from ingest.types import CleanedArticle, KnownUrl, NewArticle, NewDuplicate, RawPage, SourceState
+from ingest.types import (
+    CleanedArticle,
+    Fingerprint,
+    KnownUrl,
+    NewArticle,
+    NewDuplicate,
+    RawPage,
+    SourceState,
+)
 from ingest.urls import identity_key
 from store.batch import Batch
 from store.learning import SiteLearning

@@ -17,8 +17,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from ingest.dedup.index import Fingerprint
-from ingest.types import Removal
+from ingest.types import Fingerprint, Removal
 from store.sqlvalues import str_or_none, utcnow
 
 

@@ -1,41 +1,40 @@
-"""Editors' corrections to dedup decisions: split, merge, and what they forbid.
+"""Editors' corrections to dedup decisions, as the store applies them; what they forbid.
 
 MinHash is right most of the time; an editor who reads both texts is right
 when it is not. A correction is applied to the records at once and kept in
 ``reviews`` forever, so the report shows its history and later cycles (and
 ``reprocess``) can ask :func:`review_exclusions` which records a page must
-never be folded into again. Each correction is one transaction::
+never be folded into again.
 
-    with Store.open("news.db") as store:
-        split(store, 17, settings=config.dedup, note="a follow-up, not a copy")
-        merge(store, 42, into=7, note="same agency dispatch, rewritten lede")
-        review_exclusions(store, "https://b.example/story")   # frozenset({7})
+This module only reads and writes: what a split record's text, signature and
+canonical URL are is decided above it (``ingest.pipeline.review``, which
+re-extracts and fingerprints), and handed here to be written in one
+transaction::
+
+    source = split_source(store, 17)                   # the duplicate and its raw page
+    apply_split(store, source, article, fp, canonical, note="not a copy")
+    apply_merge(store, 42, into=7, similarity=0.41, note="same dispatch")
+    review_exclusions(store, "https://b.example/story")   # frozenset({7})
 
 Impossible requests (unknown ids, a record merged into itself or into one
-that no longer exists) raise :class:`ReviewRefused` and write nothing.
+that no longer exists, a duplicate changed meanwhile) raise
+:class:`~ingest.errors.ReviewRefused` and write nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from ingest.config import DedupSettings
-from ingest.dedup.index import Fingerprint, fingerprint
-from ingest.dedup.minhash import estimate_jaccard
-from ingest.errors import ExtractError, StoreError
-from ingest.pipeline.process import clean_page
-from ingest.types import CleanedArticle, Paragraph
-from ingest.urls import declared_canonical, host_key, identity_key
+from ingest.errors import ReviewRefused
+from ingest.types import CleanedArticle, Fingerprint
+from ingest.urls import host_key, identity_key
 from store.db import Store, decompress_html
 from store.sqlvalues import utcnow
 
-
-class ReviewRefused(StoreError):
-    """A review that cannot be applied as asked; nothing was written."""
-
-    reason = "review_refused"
+__all__ = ["ReviewRefused", "ReviewResult", "SplitSource", "apply_merge", "apply_split",
+           "review_exclusions", "review_merge_target", "split_source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +52,9 @@ class ReviewResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Duplicate:
+class StoredDuplicate:
+    """A ``duplicates`` row as a split needs it."""
+
     id: int
     url: str
     article_id: int
@@ -64,105 +65,88 @@ class _Duplicate:
     source: str
     language: str | None
     fetched_at: str
+    declared_language: str | None
+    language_confidence: float | None
 
 
 @dataclass(frozen=True, slots=True)
-class _Page:
+class StoredPage:
+    """The raw page kept for a duplicate (``html`` decompressed)."""
+
     final_url: str
     charset: str | None
     html: bytes
     feed_updated: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SplitSource:
+    """What a split starts from: the duplicate's row and, if kept, its raw page."""
+
+    duplicate: StoredDuplicate
+    page: StoredPage | None
+
+
 # -- split ---------------------------------------------------------------------------------
 
 
-def split(store: Store, duplicate_id: int, *, settings: DedupSettings,
-          note: str | None = None) -> ReviewResult:
-    """Make duplicate ``duplicate_id`` a record of its own (it was not a copy).
-
-    Its text and title are the ones stored with the duplicate, or, when it has
-    none, re-extracted from its raw page; it gets a signature (computed with
-    ``settings``, the configured dedup settings), its URL aliases and page.
-    """
+def split_source(store: Store, duplicate_id: int) -> SplitSource:
+    """The duplicate ``duplicate_id`` and its raw page; refused when there is nothing to
+    split (an unknown id, or the URL its record was itself fetched at)."""
     dup = _duplicate(store, duplicate_id)
     page = _page(store, duplicate_id)
     if not dup.text and page is None:
         raise ReviewRefused(
             f"duplicate {duplicate_id} is the URL record {dup.article_id} itself was fetched "
             "at (no text or page of its own): there is nothing to split", url=dup.url)
-    article = _split_content(dup, page)  # extraction: slow, so outside the transaction
-    fp = fingerprint(article.text, article.language, settings)
+    return SplitSource(dup, page)
+
+
+def apply_split(store: Store, source: SplitSource, article: CleanedArticle, fp: Fingerprint,
+                canonical: str, note: str | None = None) -> ReviewResult:
+    """Write a split decided above: the duplicate becomes record ``article`` (signature
+    ``fp``, also known under ``canonical``), in one transaction; refused, with nothing
+    written, if the duplicate changed since ``source`` was read."""
+    dup, page = source.duplicate, source.page
     with store._atomic(dup.url):
-        if _duplicate(store, duplicate_id) != dup:
-            raise ReviewRefused(f"duplicate {duplicate_id} changed meanwhile; try again",
-                                url=dup.url)
+        if _duplicate(store, dup.id) != dup:
+            raise ReviewRefused(f"duplicate {dup.id} changed meanwhile; try again", url=dup.url)
         new_id = _insert_article(store, dup, article, fp, page)
-        _move_split_rows(store, dup, new_id, _canonical(dup, page, article))
+        _move_split_rows(store, dup, new_id, canonical)
         review_id = _record(store, "split", new_id, dup.article_id, dup.id, dup.url,
                             dup.method, dup.similarity, note)
     return ReviewResult(review_id, "split", new_id, dup.article_id, dup.id, dup.url,
                         dup.similarity)
 
 
-def _duplicate(store: Store, duplicate_id: int) -> _Duplicate:
+def _duplicate(store: Store, duplicate_id: int) -> StoredDuplicate:
     row = store.conn.execute(
         "SELECT id, url, article_id, similarity, method, title, text, source, language, "
-        "fetched_at FROM duplicates WHERE id = ?", (duplicate_id,)).fetchone()
+        "fetched_at, declared_language, language_confidence FROM duplicates WHERE id = ?",
+        (duplicate_id,)).fetchone()
     if row is None:
         raise ReviewRefused(f"no duplicate {duplicate_id} (`newsdedup report` lists each "
                             "duplicate with its id)")
-    return _Duplicate(*row)
+    return StoredDuplicate(*row)
 
 
-def _page(store: Store, duplicate_id: int) -> _Page | None:
+def _page(store: Store, duplicate_id: int) -> StoredPage | None:
     row = store.conn.execute("SELECT final_url, charset, html, feed_updated FROM pages "
                              "WHERE duplicate_id = ? ORDER BY fetched_at DESC LIMIT 1",
                              (duplicate_id,)).fetchone()
-    return None if row is None else _Page(row[0], row[1], decompress_html(row[2]), row[3])
+    return None if row is None else StoredPage(row[0], row[1], decompress_html(row[2]), row[3])
 
 
-def _split_content(dup: _Duplicate, page: _Page | None) -> CleanedArticle:
-    """The duplicate's stored text, with the metadata a fresh extraction finds."""
-    extracted = _reextract(dup.url, page)
-    if not dup.text:
-        if extracted is None:
-            raise ReviewRefused(f"duplicate {dup.id} has no stored text and its raw page "
-                                "yields no article", url=dup.url)
-        return extracted
-    paragraphs = tuple(Paragraph(p) for p in dup.text.split("\n\n"))
-    if extracted is None:
-        return CleanedArticle(url=dup.url, title=dup.title, author=None, published=None,
-                              language=dup.language, paragraphs=paragraphs)
-    removed = extracted.removed if extracted.text == dup.text else ()
-    return replace(extracted, title=dup.title or extracted.title, paragraphs=paragraphs,
-                   language=dup.language or extracted.language, removed=removed)
-
-
-def _reextract(url: str, page: _Page | None) -> CleanedArticle | None:
-    if page is None:
-        return None
-    try:
-        return clean_page(page.html, page.final_url or url, page.charset)
-    except ExtractError:
-        return None
-
-
-def _canonical(dup: _Duplicate, page: _Page | None, article: CleanedArticle) -> str:
-    try:
-        return declared_canonical(page.final_url if page else dup.url, article.canonical_url)
-    except ValueError:
-        return dup.url
-
-
-def _insert_article(store: Store, dup: _Duplicate, a: CleanedArticle, fp: Fingerprint,
-                    page: _Page | None) -> int:
+def _insert_article(store: Store, dup: StoredDuplicate, a: CleanedArticle, fp: Fingerprint,
+                    page: StoredPage | None) -> int:
     values: dict[str, object] = {
         "url": dup.url, "source": dup.source, "title": a.title, "author": a.author,
         "published": a.published, "language": a.language, "text": a.text,
         "content_hash": fp.content_hash, "fetched_at": dup.fetched_at,
         "feed_updated": page.feed_updated if page else None, "sitename": a.sitename,
         "word_count": len(a.text.split()), "site": host_key(dup.url),
+        "declared_language": a.declared_language,
+        "language_confidence": a.language_confidence,
     }
     cur = store.conn.execute(
         f"INSERT INTO articles ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
@@ -176,7 +160,7 @@ def _insert_article(store: Store, dup: _Duplicate, a: CleanedArticle, fp: Finger
     return article_id
 
 
-def _move_split_rows(store: Store, dup: _Duplicate, new_id: int, canonical: str) -> None:
+def _move_split_rows(store: Store, dup: StoredDuplicate, new_id: int, canonical: str) -> None:
     """The page, its URL (and its declared canonical, if nobody owns it) go to the new record.
 
     An identity key the old record's own URL shares (an AMP or ``www.``
@@ -208,24 +192,26 @@ def _key(url: str) -> str | None:
 # -- merge ---------------------------------------------------------------------------------
 
 
-def merge(store: Store, article_id: int, *, into: int, note: str | None = None) -> ReviewResult:
+def apply_merge(store: Store, article_id: int, *, into: int, similarity: float,
+                note: str | None = None) -> ReviewResult:
     """Fold record ``article_id`` into record ``into`` (a duplicate the tiers missed).
 
-    The record becomes a duplicate (method ``review``, similarity the two
-    signatures' estimated Jaccard); its own duplicates, URL aliases and older
-    versions move to ``into``; its signature, removals and search row go away.
+    The record becomes a duplicate (method ``review``, ``similarity`` as measured
+    above); its own duplicates, URL aliases and older versions move to ``into``; its
+    signature, removals and search row go away.
     """
     if article_id == into:
         raise ReviewRefused(f"cannot merge record {article_id} into itself")
     with store._atomic():
         _require_record(store, into, "merge target")
-        url, source, title, text, language, fetched_at = _require_record(store, article_id,
-                                                                         "record")
-        similarity = _similarity(store, article_id, into)
+        url, source, title, text, language, fetched_at, declared, confidence = \
+            _require_record(store, article_id, "record")
         cur = store.conn.execute(
             "INSERT INTO duplicates (url, article_id, similarity, method, title, text, source, "
-            "language, fetched_at, decided_at) VALUES (?,?,?,'review',?,?,?,?,?,?)",
-            (url, into, similarity, title, text, source, language, fetched_at, utcnow()))
+            "language, fetched_at, decided_at, declared_language, language_confidence) "
+            "VALUES (?,?,?,'review',?,?,?,?,?,?,?,?)",
+            (url, into, similarity, title, text, source, language, fetched_at, utcnow(),
+             declared, confidence))
         duplicate_id = int(cur.lastrowid or 0)
         _move_merged_rows(store, article_id, into, duplicate_id)
         review_id = _record(store, "merge", article_id, into, duplicate_id, url, "review",
@@ -235,8 +221,8 @@ def merge(store: Store, article_id: int, *, into: int, note: str | None = None) 
 
 def _require_record(store: Store, article_id: int, role: str) -> tuple[Any, ...]:
     row: tuple[Any, ...] | None = store.conn.execute(
-        "SELECT url, source, title, text, language, fetched_at FROM articles WHERE id = ?",
-        (article_id,)).fetchone()
+        "SELECT url, source, title, text, language, fetched_at, declared_language, "
+        "language_confidence FROM articles WHERE id = ?", (article_id,)).fetchone()
     if row is not None:
         return row
     merged = store.conn.execute(
@@ -250,17 +236,6 @@ def _require_record(store: Store, article_id: int, role: str) -> tuple[Any, ...]
     hint = (f" ({article_id} is the id of a duplicate of record {dup[0]}: record and "
             "duplicate ids are separate)" if dup else "")
     raise ReviewRefused(f"{role} {article_id} does not exist{hint}")
-
-
-def _similarity(store: Store, a: int, b: int) -> float:
-    fa, fb = store.fingerprint(a), store.fingerprint(b)
-    if fa is None or fb is None:
-        return 0.0
-    if fa.content_hash == fb.content_hash:
-        return 1.0
-    if fa.n_shingles <= 0 or fb.n_shingles <= 0:
-        return 0.0
-    return estimate_jaccard(fa.minhash, fb.minhash)
 
 
 def _move_merged_rows(store: Store, article_id: int, into: int, duplicate_id: int) -> None:

@@ -25,6 +25,7 @@ import service
 from ingest.config import DedupSettings
 from ingest.dedup.index import fingerprint
 from ingest.errors import ConfigError
+from ingest.pipeline.review import merge, split
 from ingest.types import CleanedArticle, NewArticle, NewDuplicate, Paragraph, RawPage, Removal
 from ingest.urls import canonical_url
 from newsweb import NewsWeb
@@ -34,7 +35,6 @@ from report.diff import Gap, condense, word_diff
 from report.formats import render_csv, render_json, unguard
 from report.html import render_html, safe_href
 from store.db import Store
-from store.reviews import merge, split
 
 HOSTILE_TITLE = "<script>window.__pwned = 'title'</script>Wire: Musk files again"
 HOSTILE_BODY = "<img src=x onerror=\"window.__pwned = 'body'\"> Reporting by the wire desk."

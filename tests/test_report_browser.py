@@ -18,10 +18,10 @@ from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_play
 from test_report import build_fixture
 
 from ingest.config import DedupSettings
+from ingest.pipeline.review import split
 from report.data import ReportFilters, load_report
 from report.html import render_html
 from store.db import Store
-from store.reviews import split
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -21,12 +21,14 @@ import service
 from ingest.config import DedupSettings
 from ingest.dedup.index import NearDuplicateIndex, fingerprint
 from ingest.dedup.minhash import estimate_jaccard
+from ingest.errors import ReviewRefused
+from ingest.pipeline.review import merge, split
 from ingest.types import CleanedArticle, NewArticle, NewDuplicate, Paragraph, RawPage, Removal
 from ingest.urls import canonical_url, identity_key
 from newsweb import STORIES, NewsWeb, article_html
 from report.cli import add_report_parsers
 from store.db import Store
-from store.reviews import ReviewRefused, merge, review_exclusions, review_merge_target, split
+from store.reviews import review_exclusions, review_merge_target
 from store.schema import MIGRATIONS
 
 SETTINGS = DedupSettings()
@@ -116,6 +118,24 @@ def test_split_reextracts_a_duplicate_stored_without_text(store: Store) -> None:
     assert all(text.count(p) == 1 for p in STORIES["en2"]["paragraphs"])
     assert title == "A wire headline" and "Share" not in text
     assert _count(store, "removals WHERE article_id = ?", new) > 0
+
+
+def test_split_and_merge_keep_the_languages_of_the_page(store: Store) -> None:
+    """A split record and a merged duplicate carry the identified language, the page's
+    declaration and the confidence, as the crawl stored them (issue 12's columns)."""
+    record = _add(store, "https://a.example/one", "en1")
+    dup = _copy(store, record, "https://wire.example/one", "en1")
+    store.conn.execute("UPDATE duplicates SET declared_language = 'fr', "
+                       "language_confidence = 0.93 WHERE id = ?", (dup,))
+    store.conn.commit()
+    new_id = split(store, dup, settings=SETTINGS).article_id
+    row = store.conn.execute("SELECT language, declared_language, language_confidence "
+                             "FROM articles WHERE id = ?", (new_id,)).fetchone()
+    assert row == ("en", "fr", 0.93)
+    merged = merge(store, new_id, into=record).duplicate_id
+    row = store.conn.execute("SELECT language, declared_language, language_confidence "
+                             "FROM duplicates WHERE id = ?", (merged,)).fetchone()
+    assert row == ("en", "fr", 0.93)
 
 
 def test_split_refuses_what_cannot_be_split_and_writes_nothing(store: Store) -> None:
