@@ -23,7 +23,6 @@ that no longer exists, a duplicate changed meanwhile) raise
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,17 +289,17 @@ def review_exclusions(store: Store, *urls: str) -> frozenset[int]:
 
         split(store, 17, settings=settings)      # page B had been folded into record 7
         review_exclusions(store, "https://b.example/story")   # frozenset({7})
+
+    Only the reviews that concern the page are read (by URL, and by the ids that
+    stand for its record through merges), not the whole table: a cycle asks this
+    for every new page.
     """
-    rows = _rows(store)
-    if not rows:
+    if not _any_review(store):
         return frozenset()
-    resolve = _resolver(store, rows)
     own = _own(store, urls)
     found: set[int | None] = set()
-    for row in rows:
-        if row.action != "split" or _undone(row, rows):
-            continue
-        new, old = resolve(row.article_id), resolve(row.target_id)
+    for row in _splits_concerning(store, urls, own):
+        new, old = _follow(store, row.article_id), _follow(store, row.target_id)
         if row.url in urls or (own is not None and new == own):
             found.add(old)
         elif own is not None and old == own:
@@ -315,22 +314,44 @@ def review_merge_target(store: Store, *urls: str) -> tuple[int, float] | None:
     What a rebuild (``reprocess``) needs to fold the page in again by itself,
     as a duplicate with method ``review``, whatever the tiers would decide.
     """
-    rows = _rows(store)
-    mine = [row for row in rows if row.url in urls]
-    if not mine or mine[-1].action != "merge":
+    if not urls or not _any_review(store):
         return None
-    target = _resolver(store, rows)(mine[-1].target_id)
-    return None if target is None else (target, mine[-1].similarity or 0.0)
+    row = store.conn.execute(
+        f"SELECT action, target_id, similarity FROM reviews WHERE url IN ({_marks(urls)}) "
+        "ORDER BY id DESC LIMIT 1", urls).fetchone()
+    if row is None or row[0] != "merge":
+        return None
+    target = _follow(store, int(row[1]))
+    return None if target is None else (target, row[2] or 0.0)
 
 
-def _rows(store: Store) -> list[_Row]:
-    return [_Row(*row) for row in store.conn.execute(
-        "SELECT id, action, article_id, target_id, url, similarity FROM reviews ORDER BY id")]
+def _any_review(store: Store) -> bool:
+    return store.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone() is not None
 
 
-def _undone(split_row: _Row, rows: list[_Row]) -> bool:
-    return any(r.action == "merge" and r.id > split_row.id and r.url == split_row.url
-               for r in rows)
+def _marks(values: tuple[object, ...]) -> str:
+    return ", ".join("?" * len(values))
+
+
+_SPLITS = """
+WITH RECURSIVE absorbed(id) AS (
+    SELECT ? UNION SELECT r.article_id FROM reviews r JOIN absorbed a ON r.target_id = a.id
+    WHERE r.action = 'merge'
+)
+SELECT s.id, s.action, s.article_id, s.target_id, s.url, s.similarity FROM reviews s
+WHERE s.action = 'split'
+  AND (s.url IN ({urls}) OR s.article_id IN absorbed OR s.target_id IN absorbed)
+  AND NOT EXISTS (SELECT 1 FROM reviews m WHERE m.action = 'merge' AND m.url = s.url
+                  AND m.id > s.id)
+ORDER BY s.id
+"""
+
+
+def _splits_concerning(store: Store, urls: tuple[str, ...], own: int | None) -> list[_Row]:
+    """Standing splits of the page itself, or of a record that stands (through merges)
+    for the record the page belongs to: the only ones that can exclude anything."""
+    sql = _SPLITS.format(urls=_marks(urls) if urls else "NULL")
+    return [_Row(*row) for row in store.conn.execute(sql, (own, *urls))]
 
 
 def _own(store: Store, urls: tuple[str, ...]) -> int | None:
@@ -345,27 +366,20 @@ def _own(store: Store, urls: tuple[str, ...]) -> int | None:
     return None
 
 
-def _resolver(store: Store, rows: list[_Row]) -> Callable[[int], int | None]:
-    """Maps a record id to the record standing for it now (None if it is gone)."""
-    merged = {r.article_id: r.target_id for r in rows if r.action == "merge"}
-    cache: dict[int, int | None] = {}
-
-    def resolve(article_id: int) -> int | None:
-        if article_id not in cache:
-            cache[article_id] = _follow(store, merged, article_id)
-        return cache[article_id]
-
-    return resolve
-
-
-def _follow(store: Store, merged: dict[int, int], article_id: int) -> int | None:
-    current = article_id
-    for _ in range(len(merged) + 1):  # a chain visits each merge at most once
+def _follow(store: Store, article_id: int) -> int | None:
+    """The record standing for ``article_id`` now: itself if it exists, else the record
+    its latest merge went into, followed; None if the chain ends in nothing."""
+    current, seen = article_id, set()
+    while current not in seen:
+        seen.add(current)
         if _exists(store, current):
             return current
-        if current not in merged:
+        row = store.conn.execute("SELECT target_id FROM reviews WHERE action = 'merge' AND "
+                                 "article_id = ? ORDER BY id DESC LIMIT 1",
+                                 (current,)).fetchone()
+        if row is None:
             return None
-        current = merged[current]
+        current = int(row[0])
     return None
 
 
