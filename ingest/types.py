@@ -268,16 +268,25 @@ class PageTask:
 
 @dataclass(frozen=True, slots=True)
 class CycleSummary:
+    """What a cycle did (the ``cycles.summary`` JSON column, the ``once`` output line).
+
+    ``stages`` is each timed stage's runs and total seconds,
+    ``{"extract": {"count": 30, "wall_seconds": 2.1, "cpu_seconds": 2.0}, ...}``
+    (see :mod:`ingest.pipeline.stats`; ``cpu_seconds`` is 0 for stages that wait).
+    """
+
     cycle_id: int
     started_at: str
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)
     failed_sources: tuple[str, ...] = ()
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps({"cycle_id": self.cycle_id, "started_at": self.started_at,
                            "seconds": round(self.seconds, 3), "counts": self.counts,
-                           "failed_sources": list(self.failed_sources)}, sort_keys=True)
+                           "failed_sources": list(self.failed_sources),
+                           "stages": self.stages}, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,9 +78,10 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 def summary(counts: dict[str, int], failed: tuple[str, ...] = (),
-            seconds: float = 2.5) -> CycleSummary:
+            seconds: float = 2.5,
+            stages: dict[str, dict[str, float]] | None = None) -> CycleSummary:
     return CycleSummary(cycle_id=1, started_at="2025-11-22T08:00:00+00:00", seconds=seconds,
-                        counts=counts, failed_sources=failed)
+                        counts=counts, failed_sources=failed, stages=stages or {})
 
 
 def get(server: MetricsServer, path: str, method: str = "GET") -> tuple[int, str, str]:
@@ -125,6 +126,38 @@ def test_counters_sum_cycles_by_stage_and_outcome(metrics: Metrics, clock: Clock
     assert value(s, "newsdedup_source_failures_total", source="wire") == 1
     assert value(s, "newsdedup_cycle_seconds_total") == 5.0
     assert value(s, "newsdedup_last_cycle_failed_sources") == 1
+
+
+def test_stage_seconds_and_runs_sum_cycles_by_stage(metrics: Metrics, clock: Clock) -> None:
+    first = {"extract": {"count": 3, "wall_seconds": 0.75, "cpu_seconds": 0.5},
+             "fetch": {"count": 3, "wall_seconds": 1.25, "cpu_seconds": 0.0}}
+    second = {"extract": {"count": 2, "wall_seconds": 0.5, "cpu_seconds": 0.25},
+              "record": {"count": 2, "wall_seconds": 0.125, "cpu_seconds": 0.0625}}
+    metrics.observe_cycle(summary({"page.new": 3}, stages=first), ok=True,
+                          finished_at=clock.now)
+    metrics.observe_cycle(summary({"page.new": 2}, stages=second), ok=False,
+                          finished_at=clock.now)
+    metrics.observe_cycle(summary({}), ok=True, finished_at=clock.now)  # no stages: no change
+    s = parse(metrics.render())
+    seconds = "newsdedup_stage_seconds_total"
+    assert value(s, seconds, stage="extract", kind="wall") == 1.25
+    assert value(s, seconds, stage="extract", kind="cpu") == 0.75
+    assert value(s, seconds, stage="fetch", kind="wall") == 1.25
+    assert value(s, seconds, stage="fetch", kind="cpu") == 0
+    assert value(s, seconds, stage="record", kind="cpu") == 0.0625
+    assert value(s, "newsdedup_stage_runs_total", stage="extract") == 5
+    assert value(s, "newsdedup_stage_runs_total", stage="fetch") == 3
+    assert value(s, "newsdedup_stage_runs_total", stage="record") == 2
+    assert {k[0] for k in s if k[0].startswith("newsdedup_stage_")} == {
+        "newsdedup_stage_events_total", seconds, "newsdedup_stage_runs_total"}
+    assert len([k for k in s if k[0] == seconds]) == 6  # 3 stages x wall, cpu
+
+
+def test_stage_families_are_declared_before_any_cycle(metrics: Metrics) -> None:
+    text = metrics.render()
+    parse(text)
+    assert "# TYPE newsdedup_stage_seconds_total counter" in text
+    assert "# TYPE newsdedup_stage_runs_total counter" in text
 
 
 def test_metrics_endpoint_serves_the_age_of_the_last_success(

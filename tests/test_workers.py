@@ -102,3 +102,26 @@ def test_run_keeps_the_event_loop_free_while_workers_work() -> None:
             return done
 
     assert asyncio.run(both()) == [0.6, 0.6]
+
+
+def test_a_page_comes_back_with_its_stage_times_from_a_worker() -> None:
+    # imported here: spawned workers import this module, and the other tests time them
+    from ingest.pipeline.process import PageJob, process_page, process_page_timed
+    from ingest.pipeline.stats import Stats
+
+    html = ("<html><head><title>Storm</title></head><body><article><p>"
+            + "The storm closed the harbour on Monday and the ferries stayed in port. " * 10
+            + "</p></article></body></html>").encode()
+    job = PageJob(url="https://a.example/storm", body=html)
+    with WorkerPool(size=1, deadline=30) as pool:
+        done, stats = pool.call(process_page_timed, job, url=job.url)
+        error, failed = pool.call(process_page_timed, PageJob(url="https://a.example/e",
+                                                              body=b"<html></html>"))
+        worker = pool.call(_pid, None)
+    assert done == process_page(job) and isinstance(stats, Stats)
+    assert {s: t.count for s, t in stats.times.items()} == {
+        "decode": 1, "extract": 1, "clean": 1, "fingerprint": 1}
+    assert all(0 <= t.cpu <= t.wall + 0.002 for t in stats.times.values())
+    assert stats.times["extract"].cpu > 0  # measured in the worker, not here
+    assert isinstance(error, ExtractError) and "fingerprint" not in failed.times
+    assert worker != os.getpid()

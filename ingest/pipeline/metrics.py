@@ -4,8 +4,8 @@ An operator running newsdedup for months needs two answers without reading
 logs: *is it still working?* (``/healthz``: 200 while a cycle succeeded
 recently, 503 with a one-line reason otherwise, for systemd watchdogs, load
 balancers or a cron ``curl -f``) and *what is it doing?* (``/metrics``:
-counters by stage and outcome, cycles, the age of the last successful cycle,
-in the Prometheus text format, version 0.0.4). The format is a few lines of
+counters by stage and outcome, time and runs by stage, cycles, the age of the
+last successful cycle, in the Prometheus text format, version 0.0.4). The format is a few lines of
 text (written by :mod:`ingest.pipeline.metricstext`), so no client library is needed.
 The endpoint is off unless ``[metrics] port`` is set, and binds loopback only:
 expose it with a reverse proxy if you must, never by accident::
@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from ingest.errors import ConfigError
 from ingest.pipeline.metricstext import Sample, family
+from ingest.pipeline.stats import StageTime, Stats
 
 if TYPE_CHECKING:
     from ingest.pipeline.cycle import CycleSummary
@@ -59,6 +60,7 @@ class _Snapshot:
     """A consistent copy of the metrics, taken under the lock, rendered outside it."""
 
     stages: dict[tuple[str, str], int]
+    times: dict[str, StageTime]
     cycles: dict[str, int]
     source_failures: dict[str, int]
     seconds_total: float
@@ -89,6 +91,7 @@ class Metrics:
         self._totals = totals
         self.started_at = clock() if started_at is None else started_at
         self._stages: dict[tuple[str, str], int] = {}
+        self._times = Stats()
         self._cycles = {"ok": 0, "failed": 0, "crashed": 0}
         self._source_failures: dict[str, int] = {}
         self._seconds_total = 0.0
@@ -99,7 +102,7 @@ class Metrics:
         self._last_problem = ""
 
     def observe_cycle(self, summary: CycleSummary, *, ok: bool, finished_at: float) -> None:
-        """Add one finished cycle: its counts, duration and failed sources.
+        """Add one finished cycle: its counts, stage times, duration and failed sources.
 
         ``ok`` is the caller's verdict (e.g. not interrupted and not every
         source failed); only ok cycles move the last-success time.
@@ -109,6 +112,7 @@ class Metrics:
                 stage, _, outcome = key.partition(".")
                 label = (stage, outcome or "total")
                 self._stages[label] = self._stages.get(label, 0) + int(n)
+            self._times.merge(Stats.from_dict(summary.stages))
             for source in summary.failed_sources:
                 self._source_failures[source] = self._source_failures.get(source, 0) + 1
             self._seconds_total += summary.seconds
@@ -155,7 +159,7 @@ class Metrics:
 
     def _snapshot(self) -> _Snapshot:
         with self._lock:
-            return _Snapshot(dict(self._stages), dict(self._cycles),
+            return _Snapshot(dict(self._stages), dict(self._times.times), dict(self._cycles),
                              dict(self._source_failures), self._seconds_total,
                              self._last_seconds, self._last_failed_sources,
                              self._last_success, self._last_finish)
@@ -174,6 +178,7 @@ class Metrics:
         yield ("newsdedup_stage_events_total", "counter",
                "Links, sources and pages counted by stage and outcome, over all cycles.",
                [({"stage": s, "outcome": o}, n) for (s, o), n in sorted(snap.stages.items())])
+        yield from _stage_time_families(snap.times)
         yield ("newsdedup_cycles_total", "counter", "Cycles finished, by result.",
                [({"result": r}, n) for r, n in sorted(snap.cycles.items())])
         yield ("newsdedup_source_failures_total", "counter",
@@ -205,6 +210,19 @@ class Metrics:
                [({"table": t}, v) for t, v in sorted(totals.items())])
         yield ("newsdedup_totals_error", "gauge", "1 when the row totals could not be read.",
                [({}, 0)])
+
+
+def _stage_time_families(times: Mapping[str, StageTime]
+                         ) -> Iterable[tuple[str, str, str, list[Sample]]]:
+    stages = sorted(times.items())
+    yield ("newsdedup_stage_seconds_total", "counter",
+           "Seconds spent in each stage over all cycles: wall clock, and CPU of the thread "
+           "that ran it (CPU 0 for the stages that wait: fetch, process, wait).",
+           [({"stage": s, "kind": kind}, value) for s, t in stages
+            for kind, value in (("wall", t.wall), ("cpu", t.cpu))])
+    yield ("newsdedup_stage_runs_total", "counter",
+           "Times each stage ran (per source, page or recorded page), over all cycles.",
+           [({"stage": s}, t.count) for s, t in stages])
 
 
 def _last_cycle(snap: _Snapshot) -> Iterable[tuple[str, str, str, list[Sample]]]:

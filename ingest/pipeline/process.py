@@ -11,6 +11,19 @@ values out::
     >>> done = process_page(PageJob(url="https://a.example/x", body=html))
     >>> done.article.title, done.article.language, len(done.fingerprint.content_hash)
     ('Le procès', 'fr', 64)
+
+:func:`process_page_timed` is the same work timed stage by stage (``decode``,
+``extract``, ``clean`` with the language identification, ``fingerprint``): what
+a crawl's workers run, so the cycle can add each page's
+:class:`~ingest.pipeline.stats.Stats` to its own. A page that fails comes back as
+its error beside the time it took, not raised, so that time is counted too::
+
+    >>> done, stats = process_page_timed(PageJob(url="https://a.example/x", body=html))
+    >>> sorted(stats.times), done.article.title
+    (['clean', 'decode', 'extract', 'fingerprint'], 'Le procès')
+    >>> error, stats = process_page_timed(PageJob(url="https://a.example/y", body=b"<html>"))
+    >>> type(error).__name__, "fingerprint" in stats.times
+    ('ExtractError', False)
 """
 
 from __future__ import annotations
@@ -21,9 +34,10 @@ from ingest.clean.article import clean_article, paragraph_key
 from ingest.clean.language import identify
 from ingest.config import DedupSettings
 from ingest.dedup.index import fingerprint
-from ingest.errors import ExtractError
+from ingest.errors import ExtractError, NewsdedupError
 from ingest.extract.decode import decode_html
 from ingest.extract.page import extract_with_removals
+from ingest.pipeline.stats import Stats
 from ingest.types import CleanedArticle, ProcessedPage
 
 
@@ -50,12 +64,20 @@ def processed_page(article: CleanedArticle, dedup: DedupSettings) -> ProcessedPa
 
 def clean_page(body: bytes, url: str | None, charset: str | None = None,
                template: frozenset[str] = frozenset(),
-               declared_language: str | None = None) -> CleanedArticle:
-    """Decode, extract and clean one page; raises ExtractError when no article is left."""
-    html = decode_html(body, charset)
-    extracted, pre_removed = extract_with_removals(html, url)
-    cleaned = clean_article(extracted, template=template, pre_removed=pre_removed,
-                            declared=declared_language)
+               declared_language: str | None = None, *,
+               stats: Stats | None = None) -> CleanedArticle:
+    """Decode, extract and clean one page; raises ExtractError when no article is left.
+
+    ``stats``, when given, gets the time of each stage (``decode``, ``extract``, ``clean``).
+    """
+    timer = (stats if stats is not None else Stats()).track_time
+    with timer("decode"):
+        html = decode_html(body, charset)
+    with timer("extract"):
+        extracted, pre_removed = extract_with_removals(html, url)
+    with timer("clean"):
+        cleaned = clean_article(extracted, template=template, pre_removed=pre_removed,
+                                declared=declared_language)
     if not cleaned.text.strip():
         raise ExtractError("nothing left after cleaning", url=url)
     return cleaned
@@ -72,5 +94,28 @@ def warm_up() -> None:
     identify("Warm up the language model once per worker process.")
 
 
-def process_page(job: PageJob) -> ProcessedPage:
-    return processed_page(clean_job(job), job.dedup)
+def process_page(job: PageJob, stats: Stats | None = None) -> ProcessedPage:
+    """Process one page; raises ExtractError when it has no article.
+
+    ``stats``, when given, gets the time of each stage (see :func:`process_page_timed`).
+    """
+    if stats is None:
+        return processed_page(clean_job(job), job.dedup)
+    cleaned = clean_page(job.body, job.url, job.charset, job.template, job.declared_language,
+                         stats=stats)
+    with stats.track_time("fingerprint"):
+        return processed_page(cleaned, job.dedup)
+
+
+def process_page_timed(job: PageJob) -> tuple[ProcessedPage | NewsdedupError, Stats]:
+    """:func:`process_page` for the crawl's workers: the page (or the error it raised)
+    and its :class:`~ingest.pipeline.stats.Stats`, so a failed page's time is counted too.
+
+    Only our own errors come back as values; anything else still raises, as from
+    :func:`process_page` (the worker turns it into an ``ExtractError``).
+    """
+    stats = Stats()
+    try:
+        return process_page(job, stats), stats
+    except NewsdedupError as exc:
+        return exc, stats
