@@ -8,7 +8,16 @@ whatever a feed lists::
 
     pipeline = Pipeline(config, store, index, processor=pool_processor(pool))
     summary = await pipeline.run_cycle(config.sources)
-    summary.counts["page.new"]
+    summary.counts["page.new"], summary.stages["extract"]["cpu_seconds"]
+
+Every stage is timed into one :class:`~ingest.pipeline.stats.Stats` per cycle (which
+is also the cycle's counters): ``discover`` (per source), ``fetch`` (per page
+requested), ``process`` (a page's round trip to the worker pool: waiting for a free
+worker, the pipe, the worker's own stages), the workers' ``decode``, ``extract``,
+``clean`` and ``fingerprint`` (returned with each page and merged here), ``wait``
+(the writer waiting for the next page in order), ``record`` (the writer's decision
+and writes, :meth:`Recorder.commit`) and ``commit`` (the batched SQLite commits).
+They reach the summary's ``stages``, the ``cycle`` log event and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -20,9 +29,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ingest.clean.language import first_declared
 from ingest.config import Config, SourceSettings
@@ -31,8 +39,10 @@ from ingest.discover.backoff import is_due
 from ingest.discover.visit import Discovery, PageFetcher, SourceVisit
 from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
 from ingest.logs import event
-from ingest.pipeline.process import PageJob, ProcessedPage, process_page
+from ingest.pipeline.plan import PageResult
+from ingest.pipeline.process import PageJob, ProcessedPage, process_page_timed
 from ingest.pipeline.record import FetchLogRow, Recorder
+from ingest.pipeline.stats import Stats
 from ingest.pipeline.workers import WorkerPool
 from ingest.types import (
     CycleSummary,
@@ -50,18 +60,14 @@ from store.sqlvalues import utcnow
 log = logging.getLogger("newsdedup.pipeline")
 
 Processor = Callable[[PageJob], Awaitable[ProcessedPage]]
+TimedProcessor = Callable[[PageJob], Awaitable[tuple[ProcessedPage | NewsdedupError, Stats]]]
+"""A processor that also returns each page's stage times, its error as a value."""
 
 
 # Remembered failures that may heal by themselves, and when to look again.
 RETRY_AFTER = {"no_article": timedelta(hours=6)}
 
 
-@dataclass(frozen=True, slots=True)
-class PageResult:
-    task: PageTask
-    page: FetchedPage | None = None
-    processed: ProcessedPage | None = None
-    error: NewsdedupError | None = None
 
 
 class Pipeline:
@@ -77,6 +83,7 @@ class Pipeline:
         self.index = index
         self._fetcher_factory = fetcher_factory
         self._processor = processor
+        self._timed = _timed(processor)
         self._stop = stop or threading.Event()
         self.clock = clock
         self.honour_backoff = honour_backoff
@@ -85,39 +92,43 @@ class Pipeline:
         """Visit ``sources`` once; failures are counted and logged, never raised."""
         started, clock = utcnow(), time.monotonic()
         cycle_id = self.store.begin_cycle(s.name for s in sources)
-        counters = StageCounters()
+        stats = Stats()  # the cycle's counters too
         fetch_log: list[FetchLogRow] = []
-        recorder = Recorder.from_config(self.config, self.store, self.index, counters,
+        recorder = Recorder.from_config(self.config, self.store, self.index, stats,
                                         fetch_log)
         found: list[Discovery] = []
         async with self._fetcher_factory() as fetcher:
-            if await self._until_stopped(self._crawl(fetcher, sources, found, recorder)):
-                counters.add("cycle", "interrupted")
+            if await self._until_stopped(self._crawl(fetcher, sources, found, recorder,
+                                                     stats)):
+                stats.add("cycle", "interrupted")
         summary = CycleSummary(cycle_id, started, time.monotonic() - clock,
-                               dict(sorted(counters.counts.items())),
-                               tuple(d.source for d in found if not d.ok))
+                               dict(sorted(stats.counts.items())),
+                               tuple(d.source for d in found if not d.ok),
+                               stats.to_dict())
         self.store.end_cycle(cycle_id, summary.to_json(), fetch_log)
         event(log, "cycle", cycle_id=cycle_id, seconds=round(summary.seconds, 2),
-              failed_sources=list(summary.failed_sources), **summary.counts)
+              failed_sources=list(summary.failed_sources), stage_seconds=stats.wall_seconds(),
+              **summary.counts)
         return summary
 
     async def _crawl(self, fetcher: PageFetcher, sources: Sequence[SourceSettings],
-                     found: list[Discovery], recorder: Recorder) -> None:
+                     found: list[Discovery], recorder: Recorder, stats: Stats) -> None:
         now = self.clock()
         for source in sources:
             state = self.store.source_state(source.name)
             if self.honour_backoff and state and not is_due(now, state.next_attempt_at):
-                recorder.counters.add("source", "backoff")
+                stats.add("source", "backoff")
                 continue
             minutes = source.interval_minutes or self.config.schedule.interval_minutes
-            visit = SourceVisit(fetcher, self.store, recorder.counters, now, minutes * 60)
-            found.append(await visit.discover(source))
-        tasks = self._tasks(found, recorder.counters)
+            visit = SourceVisit(fetcher, self.store, stats, now, minutes * 60)
+            with stats.track_time("discover"):  # sequential: the loop's CPU is its own
+                found.append(await visit.discover(source))
+        tasks = self._tasks(found, stats)
         for task in tasks:
             if task.variant_of is not None:
                 recorder.record_variant(task, task.variant_of)
         fetch = [t for t in tasks if t.variant_of is None]
-        await self._run_tasks(fetcher, fetch, recorder)
+        await self._run_tasks(fetcher, fetch, recorder, stats)
 
     async def _until_stopped(self, work: Coroutine[Any, Any, None]) -> bool:
         """Run ``work`` unless the stop event fires first; True when it was interrupted.
@@ -164,39 +175,54 @@ class Pipeline:
         return PageTask(link, url, known, prefetched)
 
     async def _run_tasks(self, fetcher: PageFetcher, tasks: list[PageTask],
-                         recorder: Recorder) -> None:
+                         recorder: Recorder, stats: Stats) -> None:
         window = max(4, self.config.fetch.concurrency * 4)
         pending: deque[asyncio.Task[PageResult]] = deque()
         with self.store.batch() as batch:
             try:
                 for task in tasks:
                     pending.append(asyncio.create_task(
-                        self._fetch_process(fetcher, task, recorder)))
+                        self._fetch_process(fetcher, task, recorder, stats)))
                     if len(pending) >= window:
-                        recorder.commit(await _next(pending, batch))
-                        batch.page()
+                        await _record_next(pending, batch, recorder, stats)
                 while pending:
-                    recorder.commit(await _next(pending, batch))
-                    batch.page()
+                    await _record_next(pending, batch, recorder, stats)
             finally:
                 for leftover in pending:
                     leftover.cancel()
 
     async def _fetch_process(self, fetcher: PageFetcher, task: PageTask,
-                             recorder: Recorder) -> PageResult:
+                             recorder: Recorder, stats: Stats) -> PageResult:
         page = task.prefetched
         try:
             if page is None:
-                page = await fetcher.get(task.link.url, accept="page")
+                with stats.track_time("fetch", cpu=False):
+                    page = await fetcher.get(task.link.url, accept="page")
             template = recorder.template(host_key(task.url))
             job = PageJob(url=page.final_url, body=page.body, charset=page.charset,
                           template=template, dedup=self.config.dedup,
                           declared_language=first_declared(page.content_language,
                                                            task.link.language))
-            return PageResult(task, page, await self._processor(job))
+            with stats.track_time("process", cpu=False):
+                processed, worker_stats = await self._timed(job)
+            stats.merge(worker_stats)
+            if isinstance(processed, NewsdedupError):
+                raise processed
+            return PageResult(task, page, processed)
         except (FetchError, ExtractError, StoreError) as exc:
             exc.url = exc.url or task.link.url
             return PageResult(task, page, error=exc)
+
+
+async def _record_next(pending: deque[asyncio.Task[PageResult]], batch: Batch,
+                       recorder: Recorder, stats: Stats) -> None:
+    """Wait for the oldest page, then record it and count it in the batch, each timed."""
+    with stats.track_time("wait", cpu=False):
+        result = await _next(pending, batch)
+    with stats.track_time("record"):
+        recorder.commit(result)
+    with stats.track_time("commit"):
+        batch.page()
 
 
 async def _next(pending: deque[asyncio.Task[PageResult]], batch: Batch) -> PageResult:
@@ -230,11 +256,40 @@ def _changed(known: KnownUrl, link: DiscoveredLink, prefetched: FetchedPage | No
     return link.updated is not None and link.updated != known.feed_updated
 
 
-def pool_processor(pool: WorkerPool) -> Processor:
-    """A :data:`Processor` running ``process_page`` in a :class:`WorkerPool`."""
+class PoolProcessor:
+    """A :data:`Processor` running pages in a :class:`WorkerPool`; :meth:`timed` is its
+    :data:`TimedProcessor` (what a cycle uses, for the workers' stage times)."""
 
-    async def run(job: PageJob) -> ProcessedPage:
-        result: ProcessedPage = await pool.run(process_page, job, url=job.url)
-        return result
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+
+    async def __call__(self, job: PageJob) -> ProcessedPage:
+        done, _ = await self.timed(job)
+        if isinstance(done, NewsdedupError):
+            raise done
+        return done
+
+    async def timed(self, job: PageJob) -> tuple[ProcessedPage | NewsdedupError, Stats]:
+        """The page (or its error, with the job's URL as a raised one would have) and
+        the worker's :class:`Stats` for it; a timeout or a dead worker still raises."""
+        done, stats = await self.pool.run(process_page_timed, job, url=job.url)
+        if isinstance(done, NewsdedupError) and done.url is None:
+            done.url = job.url
+        return done, stats
+
+
+def pool_processor(pool: WorkerPool) -> PoolProcessor:
+    """A :data:`Processor` running ``process_page`` in a :class:`WorkerPool`."""
+    return PoolProcessor(pool)
+
+
+def _timed(processor: Processor) -> TimedProcessor:
+    """``processor``'s timed form (its ``timed`` method), else one with no worker times."""
+    timed = getattr(processor, "timed", None)
+    if timed is not None:
+        return cast(TimedProcessor, timed)
+
+    async def run(job: PageJob) -> tuple[ProcessedPage | NewsdedupError, Stats]:
+        return await processor(job), Stats()
 
     return run

@@ -1,8 +1,10 @@
 """The single writer: turns each processed page into exactly one stored row.
 
-Called by the pipeline in discovery order. For each page it applies the
-topic filter, then the dedup tiers (:func:`ingest.dedup.decide.decide`), then one
-store transaction, and counts and logs the outcome. Its invariant, which
+Called by the pipeline in discovery order. For each page it reads what the
+store knows of it once (:meth:`Recorder.facts`: the editors' reviews that
+concern it, by key; the URL and exact-text matches), asks the pure rules of
+:mod:`ingest.pipeline.plan` what to write, and applies that plan in one
+store transaction, then counts and logs the outcome. Its invariant, which
 downstream tools rely on: every page fetched, extracted and kept by the
 topic filter ends up in exactly one of ``articles.url`` or ``duplicates.url``::
 
@@ -13,40 +15,52 @@ topic filter ends up in exactly one of ``articles.url`` or ``duplicates.url``::
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from ingest.clean.article import is_learnable_key, paragraph_key
+from ingest.clean.article import paragraph_key
 from ingest.clean.language import first_declared
 from ingest.config import Config, DedupSettings
-from ingest.dedup.decide import decide
-from ingest.dedup.index import Fingerprint, NearDuplicateIndex, fingerprint
-from ingest.errors import NewsdedupError, StoreError
+from ingest.dedup.index import NearDuplicateIndex
+from ingest.dedup.minhash import fingerprint
+from ingest.errors import StoreError
 from ingest.logs import event
-from ingest.pipeline.process import ProcessedPage
+from ingest.pipeline.plan import (
+    REMEMBERED,
+    AddArticle,
+    AddDuplicate,
+    AlreadyKnown,
+    Facts,
+    Failed,
+    PageResult,
+    Plan,
+    Skip,
+    Update,
+    apply_template,
+    page_canonical,
+    plan_failure,
+    plan_filter,
+    plan_known,
+    plan_new,
+    plan_update,
+)
 from ingest.pipeline.topic import TopicFilter
 from ingest.types import (
-    DedupDecision,
     FetchedPage,
     NewArticle,
     NewDuplicate,
+    PageTask,
+    ProcessedPage,
     RawPage,
     Removal,
     StageCounters,
 )
-from ingest.urls import canonical_url, declared_canonical, host_key
+from ingest.urls import host_key
 from store.db import Store
 from store.reviews import review_exclusions, review_merge_target
 from store.sqlvalues import utcnow
 
-if TYPE_CHECKING:
-    from ingest.pipeline.cycle import PageResult, PageTask
+__all__ = ["REMEMBERED", "FetchLogRow", "Recorder", "apply_template", "strip_template"]
 
 log = logging.getLogger("newsdedup.record")
-
-# Failures that will not heal by themselves: remembered so the page is not refetched
-# until its source says it changed.
-REMEMBERED = frozenset({"status_404", "status_410", "content_type", "no_article"})
 
 FetchLogRow = tuple[str, str | None, str, str | None, str]
 
@@ -96,25 +110,34 @@ class Recorder:
     def _commit(self, result: PageResult) -> tuple[str, str | None]:
         task = result.task
         if result.error is not None:
-            return self._failed(task, result.error)
+            return self._apply(plan_failure(task, result.error), result)
         assert result.processed is not None and result.page is not None
-        again = self.store.known_url(task.url)
-        if again is not None and task.known is None:
-            if again.kind == "variant" and again.article_id is not None:
-                decision = DedupDecision("url", again.article_id, 1.0)
-                self._duplicate(task, result.page, result.processed, decision,
-                                _raw(task, result.page))
-                return "duplicate", "url"
-            return "known", again.kind
-        article = result.processed.article
-        off = self.topic.verdict(article.title, article.text, article.language)
-        if off is not None:
-            self.store.add_skipped(task.url, task.link.source, off, task.link.updated)
-            return "skipped", off
-        if task.known is not None and task.known.article_id is not None and \
-                task.known.kind in ("article", "alias"):
-            return self._update(task, task.known.article_id, result.page, result.processed)
-        return self._store(task, result.page, result.processed)
+        # A URL known at discovery was read then; one that was not may have been
+        # stored since (as another page's canonical URL or alias): ask once.
+        again = self.store.known_url(task.url) if task.known is None else None
+        plan = plan_known(task, again) or plan_filter(task, result.processed, self.topic) \
+            or plan_update(task)
+        if plan is None:
+            done = self.current(result.processed, host_key(task.url))
+            canonical = page_canonical(task, result.page, done)
+            plan = plan_new(task, done, canonical, self.facts(task.url, canonical, done),
+                            lambda fp, excluded: self.index.find(fp, exclude=excluded))
+            result = PageResult(task, result.page, done)
+        return self._apply(plan, result)
+
+    def current(self, done: ProcessedPage, site: str) -> ProcessedPage:
+        """``done`` under the site's template now (learned while the page was in flight)."""
+        return apply_template(done, self.template(site), self.dedup)
+
+    def facts(self, url: str, canonical: str, done: ProcessedPage) -> Facts:
+        """What the store knows that the tiers need: reviews by key, the URL and exact
+        text matches (the near tier asks the in-memory index)."""
+        merge_target = review_merge_target(self.store, url, canonical)
+        if merge_target is not None:
+            return Facts(merge_target, frozenset(), None, None)
+        return Facts(None, review_exclusions(self.store, url, canonical),
+                     self.store.article_for_url(canonical),
+                     self.store.article_for_hash(done.fingerprint.content_hash))
 
     def record_variant(self, task: PageTask, article_id: int) -> None:
         """Another spelling of a stored page: a ``url`` duplicate, without fetching it."""
@@ -127,71 +150,60 @@ class Recorder:
         event(log, "page", url=task.url, source=task.link.source, outcome="duplicate",
               reason="url_variant")
 
-    def _failed(self, task: PageTask, error: NewsdedupError) -> tuple[str, str]:
-        if error.reason in REMEMBERED and (task.known is None or task.known.kind == "skipped"):
-            self.store.add_skipped(task.url, task.link.source, error.reason, task.link.updated)
-        event(log, "page_error", level=logging.WARNING, url=error.url or task.url,
-              reason=error.reason, error=str(error))
-        return "failed", error.reason
+    # -- the one place that writes ----------------------------------------------------
 
-    def _store(self, task: PageTask, page: FetchedPage,
-               done: ProcessedPage) -> tuple[str, str | None]:
-        done = self._current_template(host_key(task.url), done)
-        canonical = self._canonical(task, page, done)
-        fp = done.fingerprint
-        decision = self._decide(task.url, canonical, fp)
-        raw = _raw(task, page)
-        if decision.is_duplicate:
-            self._duplicate(task, page, done, decision, raw)
-            return "duplicate", decision.method
-        site = host_key(task.url)
-        learn = _learnable(done)
+    def _apply(self, plan: Plan, result: PageResult) -> tuple[str, str | None]:
+        task = plan.task
+        if isinstance(plan, Failed):
+            if plan.remember:
+                self.store.add_skipped(task.url, task.link.source, plan.error.reason,
+                                       task.link.updated)
+            event(log, "page_error", level=logging.WARNING, url=plan.error.url or task.url,
+                  reason=plan.error.reason, error=str(plan.error))
+            return "failed", plan.error.reason
+        if isinstance(plan, AlreadyKnown):
+            return "known", plan.kind
+        if isinstance(plan, Skip):
+            self.store.add_skipped(task.url, task.link.source, plan.reason, task.link.updated)
+            return "skipped", plan.reason
+        assert result.processed is not None and result.page is not None
+        if isinstance(plan, Update):
+            return self._update(task, plan.article_id, result.page, result.processed)
+        if isinstance(plan, AddDuplicate):
+            self.store.add_duplicate(NewDuplicate(
+                url=task.url, source=task.link.source, article_id=plan.duplicate_of,
+                method=plan.method, similarity=plan.similarity,
+                fetched_at=result.page.fetched_at, article=result.processed.article,
+                page=_raw(task, result.page)))
+            return "duplicate", plan.method
+        return self._add(plan, result.page, result.processed)
+
+    def _add(self, plan: AddArticle, page: FetchedPage, done: ProcessedPage
+             ) -> tuple[str, str | None]:
+        task, site, fp = plan.task, plan.site, done.fingerprint
         article_id = self.store.add_article(NewArticle(
-            url=canonical, source=task.link.source, article=done.article, fingerprint=fp,
-            page=raw, site=site, learn=learn))
+            url=plan.canonical, source=task.link.source, article=done.article, fingerprint=fp,
+            page=_raw(task, page), site=site, learn=plan.learn))
         self.index.add(article_id, fp)
-        crossed = self.store.newly_template(site, [k for k, _ in learn], self.template_min_pages)
+        crossed = self.store.newly_template(site, [k for k, _ in plan.learn],
+                                            self.template_min_pages)
         if crossed:
             self._templates[site] = self.template(site) | crossed
             self._purge_template(site, crossed)
         return "new", None
 
-    def _current_template(self, site: str, done: ProcessedPage) -> ProcessedPage:
-        """Apply template learned while this page was in flight (decided at commit)."""
-        return apply_template(done, self.template(site), self.dedup)
-
     def _purge_template(self, site: str, keys: frozenset[str]) -> None:
         """A paragraph just became known template: clean the site's earlier records."""
         for article_id, text, language in self.store.site_articles(site, keys):
-            plan = strip_template(text, keys)
-            if plan is None:
+            stripped = strip_template(text, keys)
+            if stripped is None:
                 continue
-            kept, removed = plan
+            kept, removed = stripped
             fp = fingerprint(kept, language, self.dedup)
             self.store.rewrite_article(article_id, kept, removed, fp)
             self.index.add(article_id, fp)
             self.counters.add("learn", "records_cleaned")
         event(log, "template_learned", site=site, paragraphs=len(keys))
-
-    def _decide(self, url: str, canonical: str, fp: Fingerprint) -> DedupDecision:
-        """The tiers, after the editors: a merge they made stands, a split pair stays apart."""
-        forced = review_merge_target(self.store, url, canonical)
-        if forced is not None:
-            return DedupDecision("review", forced[0], forced[1])
-        excluded = review_exclusions(self.store, url, canonical)
-        url_match = self.store.article_for_url(canonical)
-        hash_match = self.store.article_for_hash(fp.content_hash)
-        return decide(url_match=None if url_match in excluded else url_match,
-                      hash_match=None if hash_match in excluded else hash_match,
-                      near=lambda: self.index.find(fp, exclude=excluded))
-
-    def _duplicate(self, task: PageTask, page: FetchedPage, done: ProcessedPage,
-                   decision: DedupDecision, raw: RawPage) -> None:
-        assert decision.duplicate_of is not None
-        self.store.add_duplicate(NewDuplicate(
-            url=task.url, source=task.link.source, article_id=decision.duplicate_of,
-            method=decision.method, similarity=decision.similarity,
-            fetched_at=page.fetched_at, article=done.article, page=raw))
 
     def _update(self, task: PageTask, article_id: int, page: FetchedPage,
                 done: ProcessedPage) -> tuple[str, str | None]:
@@ -200,49 +212,6 @@ class Recorder:
         if changed:
             self.index.add(article_id, done.fingerprint)
         return ("updated", None) if changed else ("unchanged", None)
-
-    @staticmethod
-    def _canonical(task: PageTask, page: FetchedPage, done: ProcessedPage) -> str:
-        try:
-            return declared_canonical(page.final_url, done.article.canonical_url)
-        except ValueError:
-            return canonical_url(task.url)
-
-
-def _learnable(done: ProcessedPage) -> tuple[tuple[str, str], ...]:
-    """The record's paragraphs that count for per-site learning, one per key."""
-    seen: dict[str, str] = {}
-    for paragraph, key in zip(done.article.paragraphs, done.keys, strict=True):
-        if is_learnable_key(key):
-            seen.setdefault(key, paragraph.text)
-    return tuple(seen.items())
-
-
-def apply_template(done: ProcessedPage, template: frozenset[str],
-                   dedup: DedupSettings) -> ProcessedPage:
-    """``done`` without its paragraphs whose key is ``template``, each one recorded as
-    a ``template`` removal; ``done`` itself when none or all of them are (a page that
-    is all template is the template's own page, as in :func:`strip_template`).
-
-    >>> from ingest.types import CleanedArticle, Paragraph
-    >>> from ingest.pipeline.process import processed_page
-    >>> page = processed_page(CleanedArticle("u", None, None, None, "en", (
-    ...     Paragraph("A story."), Paragraph("Subscribe to our daily letter now"))),
-    ...     DedupSettings())
-    >>> out = apply_template(page, frozenset({page.keys[1]}), DedupSettings())
-    >>> out.article.text, out.keys == page.keys[:1], out.article.removed[0].rule
-    ('A story.', True, 'template')
-    """
-    if template.isdisjoint(done.keys) or template.issuperset(done.keys):
-        return done
-    article = done.article
-    pairs = tuple(zip(article.paragraphs, done.keys, strict=True))
-    kept = tuple((p, key) for p, key in pairs if key not in template)
-    removed = tuple(Removal(p.text, "template") for p, key in pairs if key in template)
-    cleaned = replace(article, paragraphs=tuple(p for p, _ in kept),
-                      removed=article.removed + removed)
-    return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, dedup),
-                         tuple(key for _, key in kept))
 
 
 def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]] | None:

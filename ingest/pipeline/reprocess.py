@@ -22,10 +22,18 @@ from ingest.config import Config
 from ingest.dedup.index import NearDuplicateIndex
 from ingest.errors import ExtractError
 from ingest.logs import event
-from ingest.pipeline.cycle import PageResult, PageTask, Processor
+from ingest.pipeline.cycle import Processor
+from ingest.pipeline.plan import PageResult
 from ingest.pipeline.process import PageJob, ProcessedPage, processed_page
 from ingest.pipeline.record import Recorder
-from ingest.types import CleanedArticle, DiscoveredLink, FetchedPage, Paragraph, StageCounters
+from ingest.types import (
+    CleanedArticle,
+    DiscoveredLink,
+    FetchedPage,
+    PageTask,
+    Paragraph,
+    StageCounters,
+)
 from store.db import Store
 from store.rebuild import Rebuild, StoredPage
 from store.spill import Spill
