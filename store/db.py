@@ -34,13 +34,14 @@ from ingest.types import (
 from ingest.urls import identity_key
 from store.batch import Batch
 from store.learning import SiteLearning
+from store.reviewlookups import ReviewLookups
 from store.schema import MIGRATIONS
 from store.sqlvalues import int_or_none, str_or_none, utcnow
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
-class Store(SiteLearning):
+class Store(SiteLearning, ReviewLookups):
     """Typed reads and transactional writes over the newsdedup schema."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:

@@ -264,125 +264,18 @@ def _record(store: Store, action: str, article_id: int, target_id: int,
     return int(cur.lastrowid or 0)
 
 
-# -- what later decisions must respect ----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    id: int
-    action: str
-    article_id: int
-    target_id: int
-    url: str
-    similarity: float | None
+# -- what later decisions must respect (Store methods, see store.reviewlookups) -----------
 
 
 def review_exclusions(store: Store, *urls: str) -> frozenset[int]:
-    """Record ids the page at ``urls`` (its URL, and its canonical URL) must never be
-    merged into, because an editor split them apart.
-
-    Both ways: the page split off must not go back into its old record, and
-    a page of the old record must not go into the split-off one. Ids are
-    followed through later merges (a record merged away stands for the one
-    that absorbed it); a split the editor undid by merging the page again is
-    void::
+    """:meth:`store.reviewlookups.ReviewLookups.review_exclusions` of ``store``::
 
         split(store, 17, settings=settings)      # page B had been folded into record 7
         review_exclusions(store, "https://b.example/story")   # frozenset({7})
-
-    Only the reviews that concern the page are read (by URL, and by the ids that
-    stand for its record through merges), not the whole table: a cycle asks this
-    for every new page.
     """
-    if not _any_review(store):
-        return frozenset()
-    own = _own(store, urls)
-    found: set[int | None] = set()
-    for row in _splits_concerning(store, urls, own):
-        new, old = _follow(store, row.article_id), _follow(store, row.target_id)
-        if row.url in urls or (own is not None and new == own):
-            found.add(old)
-        elif own is not None and old == own:
-            found.add(new)
-    return frozenset(i for i in found if i is not None and i != own)
+    return store.review_exclusions(*urls)
 
 
 def review_merge_target(store: Store, *urls: str) -> tuple[int, float] | None:
-    """``(record id, similarity)`` an editor merged the page at ``urls`` into, if the
-    merge still stands (no later split of that page, the record still exists).
-
-    What a rebuild (``reprocess``) needs to fold the page in again by itself,
-    as a duplicate with method ``review``, whatever the tiers would decide.
-    """
-    if not urls or not _any_review(store):
-        return None
-    row = store.conn.execute(
-        f"SELECT action, target_id, similarity FROM reviews WHERE url IN ({_marks(urls)}) "
-        "ORDER BY id DESC LIMIT 1", urls).fetchone()
-    if row is None or row[0] != "merge":
-        return None
-    target = _follow(store, int(row[1]))
-    return None if target is None else (target, row[2] or 0.0)
-
-
-def _any_review(store: Store) -> bool:
-    return store.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone() is not None
-
-
-def _marks(values: tuple[object, ...]) -> str:
-    return ", ".join("?" * len(values))
-
-
-_SPLITS = """
-WITH RECURSIVE absorbed(id) AS (
-    SELECT ? UNION SELECT r.article_id FROM reviews r JOIN absorbed a ON r.target_id = a.id
-    WHERE r.action = 'merge'
-)
-SELECT s.id, s.action, s.article_id, s.target_id, s.url, s.similarity FROM reviews s
-WHERE s.action = 'split'
-  AND (s.url IN ({urls}) OR s.article_id IN absorbed OR s.target_id IN absorbed)
-  AND NOT EXISTS (SELECT 1 FROM reviews m WHERE m.action = 'merge' AND m.url = s.url
-                  AND m.id > s.id)
-ORDER BY s.id
-"""
-
-
-def _splits_concerning(store: Store, urls: tuple[str, ...], own: int | None) -> list[_Row]:
-    """Standing splits of the page itself, or of a record that stands (through merges)
-    for the record the page belongs to: the only ones that can exclude anything."""
-    sql = _SPLITS.format(urls=_marks(urls) if urls else "NULL")
-    return [_Row(*row) for row in store.conn.execute(sql, (own, *urls))]
-
-
-def _own(store: Store, urls: tuple[str, ...]) -> int | None:
-    """The record the page already is or belongs to, by exact URL (not identity key:
-    an AMP copy split from its canonical page shares that page's key)."""
-    for url in urls:
-        row = store.conn.execute("SELECT id FROM articles WHERE url = ? UNION ALL "
-                                 "SELECT article_id FROM url_aliases WHERE url = ? LIMIT 1",
-                                 (url, url)).fetchone()
-        if row is not None:
-            return int(row[0])
-    return None
-
-
-def _follow(store: Store, article_id: int) -> int | None:
-    """The record standing for ``article_id`` now: itself if it exists, else the record
-    its latest merge went into, followed; None if the chain ends in nothing."""
-    current, seen = article_id, set()
-    while current not in seen:
-        seen.add(current)
-        if _exists(store, current):
-            return current
-        row = store.conn.execute("SELECT target_id FROM reviews WHERE action = 'merge' AND "
-                                 "article_id = ? ORDER BY id DESC LIMIT 1",
-                                 (current,)).fetchone()
-        if row is None:
-            return None
-        current = int(row[0])
-    return None
-
-
-def _exists(store: Store, article_id: int) -> bool:
-    return store.conn.execute("SELECT 1 FROM articles WHERE id = ?",
-                              (article_id,)).fetchone() is not None
+    """:meth:`store.reviewlookups.ReviewLookups.review_merge_target` of ``store``."""
+    return store.review_merge_target(*urls)

@@ -28,7 +28,7 @@ from ingest.discover.parse import SourceListing, parse_source
 from ingest.errors import HTTPStatusError, NewsdedupError, SourceError
 from ingest.logs import event
 from ingest.types import DiscoveredLink, FetchedPage, StageCounters
-from store.db import Store
+from store.protocol import Storage
 
 log = logging.getLogger("newsdedup.discovery")
 _MAX_CHILD_SITEMAPS = 50
@@ -63,7 +63,7 @@ class SourceVisit:
     """Visits sources for one cycle, recording each one's health in the store."""
 
     fetcher: PageFetcher
-    store: Store
+    store: Storage
     counters: StageCounters
     now: datetime
     interval_seconds: float

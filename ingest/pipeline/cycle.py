@@ -54,7 +54,7 @@ from ingest.types import (
 )
 from ingest.urls import canonical_url, host_key
 from store.batch import Batch
-from store.db import Store
+from store.protocol import Storage
 from store.sqlvalues import utcnow
 
 log = logging.getLogger("newsdedup.pipeline")
@@ -73,7 +73,7 @@ RETRY_AFTER = {"no_article": timedelta(hours=6)}
 class Pipeline:
     """Runs cycles over sources with injected store, index, fetcher and processor."""
 
-    def __init__(self, config: Config, store: Store, index: NearDuplicateIndex, *,
+    def __init__(self, config: Config, store: Storage, index: NearDuplicateIndex, *,
                  fetcher_factory: Callable[[], Any], processor: Processor,
                  stop: threading.Event | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),

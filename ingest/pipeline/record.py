@@ -54,8 +54,7 @@ from ingest.types import (
     StageCounters,
 )
 from ingest.urls import host_key
-from store.db import Store
-from store.reviews import review_exclusions, review_merge_target
+from store.protocol import Storage
 from store.sqlvalues import utcnow
 
 __all__ = ["REMEMBERED", "FetchLogRow", "Recorder", "apply_template", "strip_template"]
@@ -66,7 +65,7 @@ FetchLogRow = tuple[str, str | None, str, str | None, str]
 
 
 class Recorder:
-    def __init__(self, store: Store, index: NearDuplicateIndex, topic: TopicFilter,
+    def __init__(self, store: Storage, index: NearDuplicateIndex, topic: TopicFilter,
                  counters: StageCounters, fetch_log: list[FetchLogRow], *,
                  dedup: DedupSettings, template_min_pages: int) -> None:
         self.store = store
@@ -79,7 +78,7 @@ class Recorder:
         self._templates: dict[str, frozenset[str]] = {}
 
     @classmethod
-    def from_config(cls, config: Config, store: Store, index: NearDuplicateIndex,
+    def from_config(cls, config: Config, store: Storage, index: NearDuplicateIndex,
                     counters: StageCounters, fetch_log: list[FetchLogRow]) -> Recorder:
         """The recorder a crawl cycle or a ``reprocess`` uses under ``config``."""
         return cls(store, index, TopicFilter(config.topic.all_of, config.topic.languages),
@@ -132,10 +131,10 @@ class Recorder:
     def facts(self, url: str, canonical: str, done: ProcessedPage) -> Facts:
         """What the store knows that the tiers need: reviews by key, the URL and exact
         text matches (the near tier asks the in-memory index)."""
-        merge_target = review_merge_target(self.store, url, canonical)
+        merge_target = self.store.review_merge_target(url, canonical)
         if merge_target is not None:
             return Facts(merge_target, frozenset(), None, None)
-        return Facts(None, review_exclusions(self.store, url, canonical),
+        return Facts(None, self.store.review_exclusions(url, canonical),
                      self.store.article_for_url(canonical),
                      self.store.article_for_hash(done.fingerprint.content_hash))
 

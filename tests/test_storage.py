@@ -1,0 +1,149 @@
+"""One body of tests for every storage backend, through the ``Storage`` protocol only.
+
+Each backend is a factory in ``BACKENDS`` (today SQLite: a real file); a second
+backend joins by adding its factory here, and every test below runs on it too.
+The tests use nothing but the protocol's methods, so they hold the contract,
+not one backend's SQL.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.config import DedupSettings
+from ingest.dedup.minhash import fingerprint
+from ingest.types import (
+    CleanedArticle,
+    NewArticle,
+    NewDuplicate,
+    Paragraph,
+    RawPage,
+    Removal,
+)
+from store.db import Store
+from store.protocol import Storage
+
+BACKENDS: dict[str, Callable[[Path], Storage]] = {
+    "sqlite": lambda directory: Store.open(directory / "news.db"),
+}
+TEXT = ("The court heard the first witness on Monday in the case between the two founders "
+        "of the laboratory, who disagree about what its charter promised.")
+SETTINGS = DedupSettings()
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    backend = BACKENDS[request.param](tmp_path)
+    yield backend
+    backend.close()
+
+
+def _article(url: str, text: str = TEXT) -> CleanedArticle:
+    return CleanedArticle(url=url, title="Witness", author=None, published=None,
+                          language="en", paragraphs=tuple(Paragraph(p) for p in
+                                                          text.split("\n\n")),
+                          removed=(Removal("Share this", "share_widget"),),
+                          declared_language="fr", language_confidence=0.98)
+
+
+def _page(url: str) -> RawPage:
+    return RawPage(url=url, final_url=url, source="feed", html=b"<html><p>x</p></html>",
+                   fetched_at="2026-12-01T10:00:00+00:00", language_hint="fr")
+
+
+def _new(url: str, text: str = TEXT, *, site: str = "", learn: tuple = ()) -> NewArticle:
+    article = _article(url, text)
+    return NewArticle(url=url, source="feed", article=article, page=_page(url),
+                      fingerprint=fingerprint(article.text, article.language, SETTINGS),
+                      site=site, learn=learn)
+
+
+def test_every_backend_implements_the_protocol_with_its_signatures(storage: Storage) -> None:
+    assert isinstance(storage, Storage)
+    for name, member in vars(Storage).items():
+        if name.startswith("_") or not callable(member):
+            continue
+        wanted = inspect.signature(member)
+        got = inspect.signature(getattr(type(storage), name))
+        assert list(got.parameters) == list(wanted.parameters), name
+        for param in wanted.parameters.values():
+            assert got.parameters[param.name].kind == param.kind, (name, param.name)
+            assert got.parameters[param.name].default == param.default, (name, param.name)
+
+
+def test_a_new_record_is_found_by_url_hash_and_signature(storage: Storage) -> None:
+    rec = _new("https://a.example/one")
+    article_id = storage.add_article(rec)
+    assert storage.known_url("https://a.example/one").kind == "article"  # type: ignore[union-attr]
+    assert storage.article_for_url("https://a.example/one") == article_id
+    assert storage.article_for_hash(rec.fingerprint.content_hash) == article_id
+    assert storage.fingerprint(article_id) == rec.fingerprint
+    assert [row[0] for row in storage.band_rows()] == [article_id]
+    assert list(storage.band_rows(after_id=article_id)) == []
+    assert storage.max_article_id() == article_id
+    assert storage.known_url("https://a.example/other") is None
+
+
+def test_duplicates_skipped_pages_and_variants_are_known(storage: Storage) -> None:
+    article_id = storage.add_article(_new("https://a.example/one"))
+    storage.add_duplicate(NewDuplicate(
+        url="https://b.example/copy", source="wire", article_id=article_id, method="near",
+        similarity=0.91, fetched_at="2026-12-01T10:05:00+00:00",
+        article=_article("https://b.example/copy"), page=_page("https://b.example/copy")))
+    storage.add_skipped("https://c.example/off", "feed", "off_language", None)
+    kinds = {u: storage.known_url(u) for u in ("https://b.example/copy",
+                                               "https://c.example/off",
+                                               "https://www.a.example/one")}
+    assert kinds["https://b.example/copy"].article_id == article_id  # type: ignore[union-attr]
+    assert kinds["https://c.example/off"].reason == "off_language"  # type: ignore[union-attr]
+    assert kinds["https://www.a.example/one"].kind == "variant"  # type: ignore[union-attr]
+
+
+def test_an_update_keeps_the_record_and_reports_whether_it_changed(storage: Storage) -> None:
+    rec = _new("https://a.example/one")
+    article_id = storage.add_article(rec)
+    same = storage.update_article(article_id, rec.article, rec.fingerprint, rec.page)
+    changed_text = TEXT + " A correction was added on Tuesday."
+    changed = _new("https://a.example/one", changed_text)
+    assert (same, storage.update_article(article_id, changed.article, changed.fingerprint,
+                                         changed.page)) == (False, True)
+    assert storage.article_for_hash(changed.fingerprint.content_hash) == article_id
+
+
+def test_site_learning_makes_a_paragraph_template_on_the_third_record(storage: Storage) -> None:
+    learn = (("subscribe to our letter", "Subscribe to our letter"),)
+    crossed = []
+    for i in range(3):
+        storage.add_article(_new(f"https://s.example/{i}", f"{TEXT} Story {i}.", site="s.example",
+                                 learn=learn))
+        crossed.append(storage.newly_template("s.example", ["subscribe to our letter"], 3))
+    assert crossed == [frozenset(), frozenset(), frozenset({"subscribe to our letter"})]
+    assert storage.site_template("s.example", 3) == frozenset({"subscribe to our letter"})
+    assert [row[0] for row in storage.site_articles("s.example")] == sorted(
+        row[0] for row in storage.site_articles("s.example"))
+
+
+def test_sources_cycles_and_batches(storage: Storage) -> None:
+    storage.record_source("feed", "feed", "https://a.example/rss", ok=False, status=503,
+                          error="HTTP status 503", next_attempt_at="2026-12-01T11:00:00+00:00")
+    state = storage.source_state("feed")
+    assert state is not None and state.consecutive_failures == 1
+    assert state.next_attempt_at == "2026-12-01T11:00:00+00:00"
+    assert storage.child_source_urls("feed") == []
+    cycle = storage.begin_cycle(["feed"])
+    with storage.batch() as batch:
+        storage.add_article(_new("https://a.example/one"))
+        batch.page()
+    storage.end_cycle(cycle, '{"counts": {}}', [("https://a.example/one", "feed", "new", None,
+                                                "2026-12-01T10:00:00+00:00")])
+    assert storage.begin_cycle(["feed"]) == cycle + 1
+
+
+def test_no_review_excludes_or_forces_anything(storage: Storage) -> None:
+    storage.add_article(_new("https://a.example/one"))
+    assert storage.review_exclusions("https://a.example/one") == frozenset()
+    assert storage.review_merge_target("https://a.example/one") is None
