@@ -296,9 +296,18 @@ class ProcessedPage:
     ``keys`` holds :func:`ingest.clean.article.paragraph_key` of each paragraph, in
     order: computed here, in a worker, so the writer can apply and learn the
     site's template by set lookups instead of re-normalising every paragraph.
+    ``skip`` is set (``off_topic``, ``off_language``) when the worker's topic
+    filter kept the page out: it is then not fingerprinted (``fingerprint`` is
+    :data:`NO_FINGERPRINT`, ``keys`` empty) and never stored.
     """
 
     article: CleanedArticle
     fingerprint: Fingerprint
     keys: tuple[str, ...]
+    skip: str | None = None
+
+
+NO_FINGERPRINT = Fingerprint(content_hash="", language=None, n_shingles=0, minhash=b"",
+                             bands=b"")
+"""The fingerprint of a page kept out before fingerprinting (see ``ProcessedPage.skip``)."""
 

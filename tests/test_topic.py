@@ -51,3 +51,23 @@ def test_languages_keep_only_listed_identified_languages() -> None:
     assert rule.verdict("Musk", "Musk", None) is None  # not identified: nothing says it is off
     assert rule.verdict("Tesla", "sans rapport", "fr") == "off_topic"
     assert TopicFilter(()).verdict(None, "", "ja") is None
+
+
+def test_the_worker_filters_before_fingerprinting() -> None:
+    """An off-topic page costs no signature: the worker keeps it out right after cleaning,
+    and the writer records the reason it found."""
+    from ingest.pipeline.process import PageJob, process_page
+    from ingest.types import NO_FINGERPRINT
+
+    html = ("<html><head><title>Le budget</title></head><body><article><p>"
+            + "Le conseil municipal a voté le budget de la ville jeudi soir. " * 10
+            + "</p></article></body></html>").encode()
+    off = process_page(PageJob(url="https://a.example/x", body=html,
+                               topic=TopicFilter((("musk",),))))
+    assert (off.skip, off.fingerprint, off.keys) == ("off_topic", NO_FINGERPRINT, ())
+    lang = process_page(PageJob(url="https://a.example/x", body=html,
+                                topic=TopicFilter((), languages=("en",))))
+    assert lang.skip == "off_language"
+    kept = process_page(PageJob(url="https://a.example/x", body=html,
+                                topic=TopicFilter((), languages=("fr",))))
+    assert kept.skip is None and kept.fingerprint.n_shingles > 0 and kept.keys

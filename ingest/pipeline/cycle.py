@@ -202,7 +202,8 @@ class Pipeline:
             job = PageJob(url=page.final_url, body=page.body, charset=page.charset,
                           template=template, dedup=self.config.dedup,
                           declared_language=first_declared(page.content_language,
-                                                           task.link.language))
+                                                           task.link.language),
+                          topic=recorder.topic)
             with stats.track_time("process", cpu=False):
                 processed, worker_stats = await self._timed(job)
             stats.merge(worker_stats)

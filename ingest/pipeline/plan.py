@@ -142,9 +142,10 @@ def plan_known(task: PageTask, again: KnownUrl | None) -> Plan | None:
 
 
 def plan_filter(task: PageTask, done: ProcessedPage, topic: TopicFilter) -> Skip | None:
-    """Off topic, or off the configured languages (identified, never declared)."""
+    """Off topic, or off the configured languages (identified, never declared): as the
+    worker found it before fingerprinting, or asked here when it did not filter."""
     article = done.article
-    off = topic.verdict(article.title, article.text, article.language)
+    off = done.skip or topic.verdict(article.title, article.text, article.language)
     return None if off is None else Skip(task, off)
 
 

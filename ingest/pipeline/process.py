@@ -38,7 +38,8 @@ from ingest.errors import ExtractError, NewsdedupError
 from ingest.extract.decode import decode_html
 from ingest.extract.page import extract_with_removals
 from ingest.pipeline.stats import Stats
-from ingest.types import CleanedArticle, ProcessedPage
+from ingest.pipeline.topic import TopicFilter
+from ingest.types import NO_FINGERPRINT, CleanedArticle, ProcessedPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,8 @@ class PageJob:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     declared_language: str | None = None
     """A language claimed outside the page (HTTP ``Content-Language``, else the feed's)."""
+    topic: TopicFilter | None = None
+    """The topic and language filter, applied before fingerprinting (None: keep all)."""
 
 
 def processed_page(article: CleanedArticle, dedup: DedupSettings) -> ProcessedPage:
@@ -100,11 +103,20 @@ def process_page(job: PageJob, stats: Stats | None = None) -> ProcessedPage:
     ``stats``, when given, gets the time of each stage (see :func:`process_page_timed`).
     """
     if stats is None:
-        return processed_page(clean_job(job), job.dedup)
+        return _finish(clean_job(job), job)
     cleaned = clean_page(job.body, job.url, job.charset, job.template, job.declared_language,
                          stats=stats)
     with stats.track_time("fingerprint"):
-        return processed_page(cleaned, job.dedup)
+        return _finish(cleaned, job)
+
+
+def _finish(cleaned: CleanedArticle, job: PageJob) -> ProcessedPage:
+    """Filter first, then fingerprint: a page the topic keeps out costs no signature."""
+    if job.topic is not None:
+        off = job.topic.verdict(cleaned.title, cleaned.text, cleaned.language)
+        if off is not None:
+            return ProcessedPage(cleaned, NO_FINGERPRINT, (), skip=off)
+    return processed_page(cleaned, job.dedup)
 
 
 def process_page_timed(job: PageJob) -> tuple[ProcessedPage | NewsdedupError, Stats]:

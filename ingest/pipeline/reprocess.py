@@ -26,6 +26,7 @@ from ingest.pipeline.cycle import Processor
 from ingest.pipeline.plan import PageResult
 from ingest.pipeline.process import PageJob, ProcessedPage, processed_page
 from ingest.pipeline.record import Recorder
+from ingest.pipeline.topic import TopicFilter
 from ingest.types import (
     CleanedArticle,
     DiscoveredLink,
@@ -80,7 +81,8 @@ async def _process(config: Config, rebuild: Rebuild, page: StoredPage,
     """Process one stored page as a fresh crawl would: the template is learned anew
     during the replay and applied by the recorder at commit."""
     job = PageJob(url=page.final_url, body=page.html, charset=page.charset,
-                  dedup=config.dedup, declared_language=page.language_hint)
+                  dedup=config.dedup, declared_language=page.language_hint,
+                  topic=TopicFilter(config.topic.all_of, config.topic.languages))
     try:
         return await processor(job)
     except ExtractError as exc:
