@@ -40,6 +40,17 @@ from store.sqlvalues import int_or_none, str_or_none, utcnow
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
+# Where a URL stands, in one round trip: the first that holds it, in this order.
+_KNOWN_URL = """
+SELECT 'article', id, feed_updated, NULL, NULL, 1 FROM articles WHERE url = ?
+UNION ALL SELECT 'duplicate', d.article_id, p.feed_updated, NULL, NULL, 2
+    FROM duplicates d LEFT JOIN pages p ON p.url = d.url WHERE d.url = ?
+UNION ALL SELECT 'alias', article_id, NULL, NULL, NULL, 3 FROM url_aliases WHERE url = ?
+UNION ALL SELECT 'skipped', NULL, feed_updated, reason, at, 4 FROM skipped WHERE url = ?
+UNION ALL SELECT 'variant', article_id, NULL, NULL, NULL, 5 FROM url_keys WHERE key = ?
+ORDER BY 6 LIMIT 1
+"""
+
 
 class Store(SiteLearning, ReviewLookups):
     """Typed reads and transactional writes over the newsdedup schema."""
@@ -84,21 +95,12 @@ class Store(SiteLearning, ReviewLookups):
     def known_url(self, url: str) -> KnownUrl | None:
         """Where ``url`` already stands: ``article``, ``duplicate``, ``alias``, ``skipped``,
         or ``variant`` (another spelling of a stored page: see ``identity_key``)."""
-        queries = (
-            ("article", "SELECT id, feed_updated FROM articles WHERE url = ?"),
-            ("duplicate", "SELECT d.article_id, p.feed_updated FROM duplicates d "
-                          "LEFT JOIN pages p ON p.url = d.url WHERE d.url = ?"),
-            ("alias", "SELECT article_id, NULL FROM url_aliases WHERE url = ?"),
-            ("skipped", "SELECT NULL, feed_updated, reason, at FROM skipped WHERE url = ?"),
-        )
-        for kind, sql in queries:
-            row = self._one(sql, (url,))
-            if row is not None:
-                extra = [str_or_none(v) for v in row[2:]] + [None, None]
-                return KnownUrl(kind, int_or_none(row[0]), str_or_none(row[1]),
-                                extra[0], extra[1])
-        row = self._one("SELECT article_id FROM url_keys WHERE key = ?", (identity_key(url),))
-        return KnownUrl("variant", int_or_none(row[0]), None) if row else None
+        row = self._one(_KNOWN_URL, (url, url, url, url, identity_key(url)))
+        if row is None:
+            return None
+        kind, article_id, feed_updated, reason, at, _ = row
+        return KnownUrl(str(kind), int_or_none(article_id), str_or_none(feed_updated),
+                        str_or_none(reason), str_or_none(at))
 
     def article_for_url(self, url: str) -> int | None:
         row = self._one("SELECT id FROM articles WHERE url = ? UNION ALL "

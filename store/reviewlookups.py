@@ -44,6 +44,16 @@ class ReviewLookups:
 
     conn: sqlite3.Connection
 
+    def review_constraints(self, *urls: str) -> tuple[tuple[int, float] | None, frozenset[int]]:
+        """Both answers a new page's decision needs, with one look at whether there is any
+        review at all (nearly always none): ``(merge target, exclusions)``; exclusions are
+        only read when no merge stands (a standing merge decides alone)."""
+        if not self._any_review():
+            return None, frozenset()
+        target = self.review_merge_target(*urls)
+        return (target, frozenset()) if target is not None else (
+            None, self.review_exclusions(*urls))
+
     def review_exclusions(self, *urls: str) -> frozenset[int]:
         """Record ids the page at ``urls`` (its URL, and its canonical URL) must never be
         merged into, because an editor split them apart.

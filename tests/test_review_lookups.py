@@ -125,3 +125,23 @@ def test_by_key_lookups_answer_as_the_whole_table_did(
             for urls in ((URLS[i],), (URLS[i], URLS[(i + 1) % len(URLS)]), ()):
                 assert review_exclusions(store, *urls) == reference_exclusions(store, *urls)
                 assert review_merge_target(store, *urls) == reference_merge_target(store, *urls)
+
+
+@settings(max_examples=60, deadline=None)
+@given(existing=st.sets(IDS), history=HISTORY)
+def test_constraints_are_the_merge_target_else_the_exclusions(existing: set[int],
+                                                               history: list[tuple]) -> None:
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "news.db") as store:
+        store.conn.execute("PRAGMA foreign_keys = OFF")
+        for article_id in sorted(existing):
+            store.conn.execute("INSERT INTO articles (id, url, source, text, content_hash, "
+                               "fetched_at) VALUES (?, ?, 's', 't', 'h', 't')",
+                               (article_id, f"https://r{article_id}.example/"))
+        for action, article_id, target_id, url, similarity in history:
+            store.conn.execute("INSERT INTO reviews (action, article_id, target_id, url, "
+                               "similarity, at) VALUES (?, ?, ?, ?, ?, 't')",
+                               (action, article_id, target_id, url, similarity))
+        for url in URLS:
+            target = reference_merge_target(store, url)
+            expected = (target, frozenset() if target else reference_exclusions(store, url))
+            assert store.review_constraints(url) == expected

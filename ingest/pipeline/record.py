@@ -131,11 +131,10 @@ class Recorder:
     def facts(self, url: str, canonical: str, done: ProcessedPage) -> Facts:
         """What the store knows that the tiers need: reviews by key, the URL and exact
         text matches (the near tier asks the in-memory index)."""
-        merge_target = self.store.review_merge_target(url, canonical)
+        merge_target, excluded = self.store.review_constraints(url, canonical)
         if merge_target is not None:
             return Facts(merge_target, frozenset(), None, None)
-        return Facts(None, self.store.review_exclusions(url, canonical),
-                     self.store.article_for_url(canonical),
+        return Facts(None, excluded, self.store.article_for_url(canonical),
                      self.store.article_for_hash(done.fingerprint.content_hash))
 
     def record_variant(self, task: PageTask, article_id: int) -> None:
