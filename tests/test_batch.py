@@ -1,15 +1,16 @@
-"""Tests for store.batch: commits every N pages or every T seconds, and on request."""
+"""Tests for store.batch: commits every N pages or every T seconds, and on request.
+
+That a cycle commits what it recorded before it waits on a slow page is a test of
+the pipeline: ``test_pipeline.py``.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections import deque
 from pathlib import Path
 
 import pytest
 
-from ingest.pipeline.cycle import PageResult, _next
 from store.batch import Batch
 from store.db import Store
 
@@ -84,22 +85,3 @@ def test_store_batch_makes_pages_visible_to_readers_at_each_commit(tmp_path: Pat
         assert skipped() == 3
         store.add_skipped("https://a.example/4", "s", "off_topic", None)
     assert skipped() == 4  # committed on exit
-
-
-def test_pipeline_commits_recorded_pages_before_waiting_on_a_slow_one() -> None:
-    async def result(delay: float) -> PageResult:
-        await asyncio.sleep(delay)
-        return PageResult(task=None)  # type: ignore[arg-type]
-
-    async def run() -> tuple[list[int], int]:
-        commits: list[int] = []
-        batch = Batch(lambda: commits.append(1), size=100, max_age=0.05)
-        pending = deque([asyncio.create_task(result(0.0)), asyncio.create_task(result(0.3))])
-        await _next(pending, batch)
-        batch.page()
-        fast_commits = len(commits)
-        await _next(pending, batch)
-        return commits, fast_commits
-
-    commits, fast_commits = asyncio.run(run())
-    assert fast_commits == 0 and len(commits) == 1

@@ -7,6 +7,7 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from py3langid.langid import LanguageIdentifier
 
 from ingest.clean import language
 from ingest.clean.language import first_declared, identify, normalise_tag
@@ -59,11 +60,21 @@ def test_a_short_body_is_read_with_its_title() -> None:
     assert guess.language == "fr"
 
 
-def test_a_long_text_costs_no_more_than_its_sample() -> None:
-    """Reading is bounded: a 200 kB body is sampled, not read whole."""
+def test_a_long_text_costs_no_more_than_its_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading is bounded: a 200 kB body is sampled, not read whole (the model is asked
+    about ``SAMPLE_CHARS`` characters at most)."""
     long = "\n\n".join([EN] * 1500)
-    chunks = language._chunks(long)
-    assert sum(map(len, chunks)) <= language.SAMPLE_CHARS
+    read: list[int] = []
+    classify = LanguageIdentifier.classify
+
+    def counting(self: LanguageIdentifier, text: str) -> tuple[str, float]:
+        read.append(len(text))
+        return classify(self, text)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(LanguageIdentifier, "classify", counting)
+        assert identify(long).language == "en"
+    assert 0 < sum(read) <= language.SAMPLE_CHARS
     identify(EN)  # model loaded
     start = time.perf_counter()
     assert identify(long).language == "en"

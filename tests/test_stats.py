@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import service
 from ingest.config import load_config
 from ingest.errors import ExtractError
-from ingest.pipeline.cycle import PageJob, PoolProcessor, _timed
+from ingest.pipeline.cycle import PageJob, PoolProcessor
 from ingest.pipeline.process import process_page
 from ingest.pipeline.stats import StageTime, Stats
 from ingest.types import CycleSummary, StageCounters
@@ -178,15 +178,6 @@ def test_pool_processor_still_raises_for_a_failed_page_with_its_url() -> None:
                                                        body=b"<html>")))
     assert isinstance(error, ExtractError) and error.url == "https://a.example/e"
     assert stats.times["decode"].count == 1 and "fingerprint" not in stats.times
-
-
-def test_a_plain_processor_works_without_worker_times() -> None:
-    async def plain(job: PageJob) -> object:
-        return process_page(job)
-
-    job = PageJob(url="https://a.example/x", body=_HTML)
-    done, stats = asyncio.run(_timed(plain)(job))  # type: ignore[arg-type]
-    assert done == process_page(job) and stats == Stats()
 
 
 # -- end to end: a real ``once`` cycle ------------------------------------------------
