@@ -27,6 +27,7 @@ from store.reportreads import (
     Connection,
     DuplicateRow,
     RecordRow,
+    RemovalRow,
     ReviewRow,
     read_snapshot,
     record_text,
@@ -99,11 +100,8 @@ class Duplicate:
         return f"duplicate-{self.id}"
 
 
-@dataclass(frozen=True, slots=True)
-class RemovedBlock:
-    position: int
-    rule: str
-    text: str
+RemovedBlock = RemovalRow
+"""A block that cleaning removed from a record (the store's row, shown as it is)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +213,7 @@ def _cluster(conn: Connection, record: Record, rows: list[DuplicateRow],
              f: ReportFilters) -> Cluster:
     """Texts are read per entry: most records of a large store have no duplicate."""
     text = record_text(conn, record.id)
-    removed = tuple(RemovedBlock(r.position, r.rule, r.text) for r in removals(conn, record.id))
+    removed = tuple(removals(conn, record.id))
     return Cluster(record, tuple(_with_diff(r, text, f) for r in rows), removed)
 
 
