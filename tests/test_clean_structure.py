@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml.html import fromstring
 
-from ingest.extract.structure import _LABELS, label_rule, prune_tree
+from ingest.extract.structure import LABEL_RULES, label_rule, prune_tree
 
 PROSE = "<p>The board met on Tuesday and agreed to review the proposal in detail.</p>"
 
@@ -90,7 +90,7 @@ def _reference_rule(label: str) -> str | None:
     """label_rule as first written: normalise, then each rule's pattern in turn."""
     label = re.sub(r"([a-z])([A-Z])", r"\1-\2", label)
     norm = re.sub(r"[_\s]+", lambda m: " " if m.group().isspace() else "-", label).lower()
-    return next((rule for rule, pattern in _LABELS if pattern.search(norm)), None)
+    return next((rule for rule, pattern in LABEL_RULES if pattern.search(norm)), None)
 
 
 LABEL_PARTS = ["share", "Share", "related", "Posts", "ad", "ads", "header", "read", "more",

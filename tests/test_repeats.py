@@ -11,13 +11,13 @@ from ingest.clean.lexicon import words
 from ingest.clean.repeats import (
     END_SLACK,
     MIN_CONTAINER_WORDS,
+    KeptBlocks,
     N,
     Shingle,
-    _containers,
-    _Kept,
-    _shared,
+    find_containers,
     find_repeats,
     longest_run,
+    shared_shingles,
     shingle_list,
 )
 
@@ -142,7 +142,7 @@ def test_kept_bridges_hold_every_ngram_of_the_kept_stream(
 ) -> None:
     """Built incrementally from the last N-1 tokens only, ``bridges`` is still every
     n-gram of everything kept so far, removed blocks included."""
-    kept = _Kept(shared=set())  # owners unused here: only bridges are checked
+    kept = KeptBlocks(shared=set())  # owners unused here: only bridges are checked
     stream: list[str] = []
     for i, toks in enumerate(blocks):
         kept.add(i, shingle_list(toks), toks, "p")
@@ -159,8 +159,8 @@ def test_shingles_are_the_full_ngrams_of_a_long_enough_list() -> None:
     assert shingle_list(list("abcdef")) == [hash(tuple("abcde")), hash(tuple("bcdef"))]
 
 
-class _FirstKept(_Kept):
-    """``_Kept`` as first written: re-shingles the last N-1 blocks on every add and
+class _FirstKept(KeptBlocks):
+    """``KeptBlocks`` as first written: re-shingles the last N-1 blocks on every add and
     asks ``owners`` as well as ``bridges``. The reference for the faster one."""
 
     def add(self, i: int, seq: list[Shingle], toks: list[str], kind: str) -> None:
@@ -195,12 +195,12 @@ def test_find_repeats_answers_like_the_first_implementation(
     texts = texts + [" ".join(texts[c % len(texts):c % len(texts) + 1 + c % 2]) for c in copies]
     kinds = kinds[: len(texts)]
     fast = find_repeats(texts, kinds, "deux trois")
-    with patch("ingest.clean.repeats._Kept", _FirstKept):
+    with patch("ingest.clean.repeats.KeptBlocks", _FirstKept):
         assert find_repeats(texts, kinds, "deux trois") == fast
 
 
 def _first_containers(tokens: list[list[str]], seqs: list[list[Shingle]]) -> list[int]:
-    """``_containers`` as first written: every block >= 30 words is tried against an
+    """``find_containers`` as first written: every block >= 30 words is tried against an
     index of every n-gram. The reference for the one restricted to shared n-grams."""
     sets = [set(s) for s in seqs]
     found = []
@@ -238,8 +238,9 @@ def test_containers_answer_like_the_first_implementation(
     tokens = [words(t) for t in texts + copies]
     seqs = [shingle_list(t) for t in tokens]
     sets = [set(s) for s in seqs]
-    assert _containers(tokens, seqs, sets, _shared(sets), {}) == _first_containers(tokens, seqs)
+    found = find_containers(tokens, seqs, sets, shared_shingles(sets), {})
+    assert found == _first_containers(tokens, seqs)
 
 
 def test_shared_ngrams_are_those_in_two_blocks() -> None:
-    assert _shared([{1, 2, 3}, {3, 4}, {4, 5, 1}, set()]) == {1, 3, 4}
+    assert shared_shingles([{1, 2, 3}, {3, 4}, {4, 5, 1}, set()]) == {1, 3, 4}

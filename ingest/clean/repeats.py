@@ -111,20 +111,20 @@ def find_repeats(
     tokens = [words(t) for t in texts]
     seqs = [shingle_list(t) for t in tokens]
     sets = [set(s) for s in seqs]
-    shared = _shared(sets)
+    shared = shared_shingles(sets)
     drops = {i: "title" for i in _title_lines(tokens, title)}
-    for i in _containers(tokens, seqs, sets, shared, drops):
+    for i in find_containers(tokens, seqs, sets, shared, drops):
         drops[i] = "repeat"
     for i in _sequential(tokens, seqs, list(kinds or ["p"] * len(texts)), shared, drops):
         drops[i] = "repeat"
     return dict(sorted(drops.items()))
 
 
-def _shared(sets: Sequence[set[Shingle]]) -> set[Shingle]:
+def shared_shingles(sets: Sequence[set[Shingle]]) -> set[Shingle]:
     """N-grams found in two or more blocks: the only ones that can tie a block to
     another, so the only ones worth indexing (most of a page's are unique).
 
-    >>> sorted(_shared([{1, 2}, {2, 3}, {3, 4}]))
+    >>> sorted(shared_shingles([{1, 2}, {2, 3}, {3, 4}]))
     [2, 3]
     """
     seen: set[Shingle] = set()
@@ -149,7 +149,7 @@ def _is_prefix(short: list[str], long: list[str]) -> bool:
     return long[: len(short)] == short and len(long) - len(short) <= 4
 
 
-def _containers(
+def find_containers(
     tokens: Sequence[list[str]],
     seqs: Sequence[list[Shingle]],
     sets: Sequence[set[Shingle]],
@@ -204,12 +204,12 @@ def _disjoint_cover(
 
 
 @dataclass
-class _Kept:
+class KeptBlocks:
     """Blocks kept so far, which of them hold each n-gram, and the kept text
     as one token stream (for n-grams and short lines across block boundaries).
 
     ``owners`` tracks only the ``shared`` n-grams (found in two or more blocks of
-    the page, see :func:`_shared`): no other can tie a later block to a kept one.
+    the page, see :func:`shared_shingles`): no other can tie a later block to a kept one.
     """
 
     shared: set[Shingle]
@@ -262,7 +262,7 @@ def _sequential(
 ) -> list[int]:
     """Repeated runs go, in page order; short isolated repeats (a schedule's
     "Meal 1", a table's "Yes") are structure, not a second copy, and stay."""
-    kept = _Kept(shared)
+    kept = KeptBlocks(shared)
     dropped: list[int] = []
     run: list[int] = []
     for i, seq in enumerate(seqs):
@@ -281,7 +281,7 @@ def _sequential(
     return dropped
 
 
-def _is_repeat(toks: list[str], seq: list[Shingle], kind: str, kept: _Kept) -> bool:
+def _is_repeat(toks: list[str], seq: list[Shingle], kind: str, kept: KeptBlocks) -> bool:
     if kind == "code":
         present = {sh for sh in seq if kept.owners.get(sh)}
         return len(present) >= CODE_REPEAT * len(set(seq))
@@ -289,7 +289,7 @@ def _is_repeat(toks: list[str], seq: list[Shingle], kind: str, kept: _Kept) -> b
 
 
 def _close_run(run: list[int], tokens: Sequence[list[str]], seqs: Sequence[list[Shingle]],
-               kinds: Sequence[str], kept: _Kept) -> list[int]:
+               kinds: Sequence[str], kept: KeptBlocks) -> list[int]:
     """Drop a run of repeated blocks if it is a real second copy, else keep it."""
     size = sum(len(tokens[i]) for i in run)
     if run and (size >= RUN_MIN_WORDS or max(len(tokens[i]) for i in run) >= BLOCK_MIN_WORDS):
@@ -299,7 +299,7 @@ def _close_run(run: list[int], tokens: Sequence[list[str]], seqs: Sequence[list[
     return []
 
 
-def _swallowed(seq: list[Shingle], toks: list[str], kept: _Kept) -> list[int]:
+def _swallowed(seq: list[Shingle], toks: list[str], kept: KeptBlocks) -> list[int]:
     """Earlier kept blocks (not headings) that this longer block contains whole: a teaser
     before its paragraph, a summary before the full text."""
     if len(seq) <= SWALLOW_MIN_SHINGLES:

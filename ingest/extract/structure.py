@@ -57,7 +57,7 @@ _LABEL_BODIES: tuple[tuple[str, str], ...] = (
                r"read-?time|posted-?on|dateline"),
     ("ad", r"cta|call-?to-?action|promo-?box"),
 )
-_LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+LABEL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (rule, re.compile(_SEP + f"(?:{body})" + _END)) for rule, body in _LABEL_BODIES
 )
 # All rules in one pattern: it matches exactly when one of them does, so the nine
@@ -87,7 +87,7 @@ def label_rule(label: str) -> str | None:
     norm = _normalise_label(label)
     if not _ANY_LABEL.search(norm):
         return None
-    for rule, pattern in _LABELS:
+    for rule, pattern in LABEL_RULES:
         if pattern.search(norm):
             return rule
     return None
