@@ -170,6 +170,14 @@ TWICE = pytest.mark.parametrize(
      (signal.SIGTERM, signal.SIGINT, 0.0)], ids=["TERM-TERM", "INT-INT", "TERM+INT"])
 
 
+def _children(pid: int) -> list[int]:
+    """Process ids of ``pid``'s children (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(c) for c in task.read_text().split()]
+    return found
+
+
 def _stop_twice(proc: subprocess.Popen[bytes], first: signal.Signals,
                 second: signal.Signals, gap: float) -> tuple[int, float, str]:
     start = time.monotonic()
@@ -243,6 +251,27 @@ def test_ctrl_c_twice_to_the_process_group_prints_no_traceback(web: NewsWeb, tmp
     err = raw.decode()
     assert proc.returncode == (0 if command == "run" else 130), err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    _assert_consistent(db)
+
+
+@pytest.mark.parametrize("command", ["run", "once"])
+def test_ctrl_c_while_the_workers_start_prints_no_traceback(web: NewsWeb, tmp_path: Path,
+                                                            command: str) -> None:
+    """The workers take a second or two to import; a Ctrl-C to the process group then
+    must not raise in them either (they start with SIGINT blocked)."""
+    db, config = _slow_source(web, tmp_path)
+    text = config.read_text().replace("[fetch]", "[extract]\nworkers = 4\n[fetch]", 1)
+    config.write_text(text)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "service.py"), command, "--config",
+                             str(config)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    # Signal as soon as the workers exist: they are still importing then.
+    assert _wait(lambda: len(_children(proc.pid)) >= 4, 30), "no workers were started"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, raw = proc.communicate(timeout=30)
+    err = raw.decode()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert proc.returncode in ((0,) if command == "run" else (0, 130)), err
     _assert_consistent(db)
 
 

@@ -96,6 +96,8 @@ def test_workers_ignore_sigint_which_the_parent_handles() -> None:
 def test_run_keeps_the_event_loop_free_while_workers_work() -> None:
     async def both() -> list[float]:
         with WorkerPool(size=2, deadline=30) as pool:
+            pool.start()  # spawning is not what is timed
+            await asyncio.gather(pool.run(_sleep, 0.0), pool.run(_sleep, 0.0))
             start = time.monotonic()
             done = await asyncio.gather(pool.run(_sleep, 0.6), pool.run(_sleep, 0.6))
             assert time.monotonic() - start < 1.1  # in parallel, not one after the other

@@ -23,6 +23,7 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -39,8 +40,11 @@ def _serve(conn: Connection, memory_limit: int, warmup: Callable[[], object] | N
 
     Ctrl-C in a terminal signals the whole process group: the worker ignores SIGINT
     (the parent decides when to stop and closes the pipe or kills the worker), so an
-    interrupted run ends without a KeyboardInterrupt traceback from every worker."""
+    interrupted run ends without a KeyboardInterrupt traceback from every worker. The
+    worker starts with SIGINT blocked (see :meth:`_Worker._start`), so a Ctrl-C during
+    its imports waits until it is ignored here, and is then discarded."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     if warmup is not None:
@@ -68,10 +72,19 @@ class _Worker:
         self._start()
 
     def _start(self) -> None:
+        """Spawn the worker with SIGINT blocked: the child inherits the mask, so a Ctrl-C
+        while it imports (a second or two) cannot raise there; :func:`_serve` ignores
+        SIGINT, then unblocks it. The resource tracker is started first, as its start
+        would unblock SIGINT in this thread."""
         self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=_serve, args=(child, self._memory_limit, self._warmup),
                                 daemon=True)
-        self.proc.start()
+        resource_tracker.ensure_running()
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
         child.close()
 
     def call(self, fn: Callable[[Any], Any], arg: Any, deadline: float) -> tuple[bool, Any]:
