@@ -94,3 +94,13 @@ def test_a_clear_text_is_never_overruled_by_its_claim(text: str, repeat: int,
                                                       declared: str | None) -> None:
     body = "\n\n".join([text] * repeat)
     assert identify(body, declared=declared).language == identify(body).language
+
+
+def test_a_chinese_page_with_an_english_caption_is_chinese() -> None:
+    """Votes weigh letters, not space-separated words: a text without spaces is not
+    outvoted by a shorter English caption."""
+    zh = "中国国家统计局周三公布的数据显示，今年前三季度国内生产总值同比增长百分之五。" * 8
+    caption = ("A photograph shows the minister speaking to reporters outside the building "
+               "on Tuesday afternoon, before the vote.")
+    assert identify(f"{caption}\n\n{zh}").language == "zh"
+    assert identify(f"{caption}\n\n{zh}", declared="en").language == "zh"

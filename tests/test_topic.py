@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ingest.pipeline.topic import TopicFilter
@@ -71,3 +73,36 @@ def test_the_worker_filters_before_fingerprinting() -> None:
     kept = process_page(PageJob(url="https://a.example/x", body=html,
                                 topic=TopicFilter((), languages=("fr",))))
     assert kept.skip is None and kept.fingerprint.n_shingles > 0 and kept.keys
+
+
+def test_a_weak_language_vote_keeps_the_page() -> None:
+    """A headline-sized text gets a weak guess ('Musk v. Altman' may read as Swedish):
+    below the identifier's UNSURE it does not keep a page out."""
+    rule = TopicFilter((), languages=("fr", "en"))
+    assert rule.verdict("Musk v. Altman", "Musk v. Altman: live", "sv", 0.17) is None
+    assert rule.verdict("Musk", "Musk und OpenAI", "de", 0.95) == "off_language"
+
+
+def test_a_language_the_identifier_never_answers_is_a_config_error() -> None:
+    from ingest.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        TopicFilter((), languages=("eng", "fr"))
+    assert info.value.key == "topic.languages" and "eng" in str(info.value)
+
+
+def test_the_known_codes_are_the_models() -> None:
+    from ingest.clean.language import MODEL_CODES, model_languages
+
+    assert model_languages() == MODEL_CODES
+
+
+def test_once_with_an_unknown_language_code_exits_2_naming_the_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import service
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\npath = "{tmp_path / "news.db"}"\n[topic]\n'
+                      'languages = ["eng"]\n')
+    assert service.main(["once", "--config", str(config)]) == 2
+    assert "topic.languages" in capsys.readouterr().err

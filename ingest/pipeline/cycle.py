@@ -43,6 +43,7 @@ from ingest.pipeline.plan import PageResult
 from ingest.pipeline.process import PageJob, ProcessedPage, process_page_timed
 from ingest.pipeline.record import FetchLogRow, Recorder
 from ingest.pipeline.stats import Stats
+from ingest.pipeline.topic import TopicFilter
 from ingest.pipeline.workers import WorkerPool
 from ingest.types import (
     CycleSummary,
@@ -87,6 +88,9 @@ class Pipeline:
         self._stop = stop or threading.Event()
         self.clock = clock
         self.honour_backoff = honour_backoff
+        # Built now, so a topic.languages code the identifier never answers stops the
+        # start-up (ConfigError, exit 2) rather than every cycle.
+        self.topic = TopicFilter(config.topic.all_of, config.topic.languages)
 
     async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
         """Visit ``sources`` once; failures are counted and logged, never raised."""
@@ -95,7 +99,7 @@ class Pipeline:
         stats = Stats()  # the cycle's counters too
         fetch_log: list[FetchLogRow] = []
         recorder = Recorder.from_config(self.config, self.store, self.index, stats,
-                                        fetch_log)
+                                        fetch_log, topic=self.topic)
         found: list[Discovery] = []
         async with self._fetcher_factory() as fetcher:
             if await self._until_stopped(self._crawl(fetcher, sources, found, recorder,

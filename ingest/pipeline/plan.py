@@ -145,7 +145,8 @@ def plan_filter(task: PageTask, done: ProcessedPage, topic: TopicFilter) -> Skip
     """Off topic, or off the configured languages (identified, never declared): as the
     worker found it before fingerprinting, or asked here when it did not filter."""
     article = done.article
-    off = done.skip or topic.verdict(article.title, article.text, article.language)
+    off = done.skip or topic.verdict(article.title, article.text, article.language,
+                                     article.language_confidence)
     return None if off is None else Skip(task, off)
 
 

@@ -113,7 +113,8 @@ def process_page(job: PageJob, stats: Stats | None = None) -> ProcessedPage:
 def _finish(cleaned: CleanedArticle, job: PageJob) -> ProcessedPage:
     """Filter first, then fingerprint: a page the topic keeps out costs no signature."""
     if job.topic is not None:
-        off = job.topic.verdict(cleaned.title, cleaned.text, cleaned.language)
+        off = job.topic.verdict(cleaned.title, cleaned.text, cleaned.language,
+                                cleaned.language_confidence)
         if off is not None:
             return ProcessedPage(cleaned, NO_FINGERPRINT, (), skip=off)
     return processed_page(cleaned, job.dedup)

@@ -79,10 +79,12 @@ class Recorder:
 
     @classmethod
     def from_config(cls, config: Config, store: Storage, index: NearDuplicateIndex,
-                    counters: StageCounters, fetch_log: list[FetchLogRow]) -> Recorder:
-        """The recorder a crawl cycle or a ``reprocess`` uses under ``config``."""
-        return cls(store, index, TopicFilter(config.topic.all_of, config.topic.languages),
-                   counters, fetch_log,
+                    counters: StageCounters, fetch_log: list[FetchLogRow],
+                    topic: TopicFilter | None = None) -> Recorder:
+        """The recorder a crawl cycle or a ``reprocess`` uses under ``config`` (``topic``:
+        the filter already built from it, if any)."""
+        topic = topic or TopicFilter(config.topic.all_of, config.topic.languages)
+        return cls(store, index, topic, counters, fetch_log,
                    dedup=config.dedup, template_min_pages=config.clean.template_min_pages)
 
     def template(self, site: str) -> frozenset[str]:

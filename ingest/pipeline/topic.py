@@ -25,6 +25,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ingest.clean.language import MODEL_CODES, UNSURE
+from ingest.errors import ConfigError
+
 
 def fold(text: str) -> str:
     """Lower-case and strip accents: the form both terms and texts are compared in."""
@@ -41,11 +44,24 @@ class TopicFilter:
             if not group or not all(term.strip() for term in group):
                 raise ValueError(f"topic group {group!r} needs at least one non-empty term")
         self._groups = tuple(_compile(group) for group in all_of)
+        unknown = sorted(set(languages) - MODEL_CODES)
+        if unknown:
+            raise ConfigError("topic.languages", list(languages),
+                              f"{', '.join(unknown)} never identified: use the identifier's "
+                              "codes (ISO 639-1 where there is one: en, fr, de, zh, ...)")
         self._languages = frozenset(languages)
 
-    def verdict(self, title: str | None, text: str, language: str | None) -> str | None:
-        """None to keep the article, else why not: ``off_language`` or ``off_topic``."""
-        if self._languages and language is not None and language not in self._languages:
+    def verdict(self, title: str | None, text: str, language: str | None,
+                confidence: float | None = None) -> str | None:
+        """None to keep the article, else why not: ``off_language`` or ``off_topic``.
+
+        A language identified with a weak vote (``confidence`` under
+        ``ingest.clean.language.UNSURE``: a headline-sized text) does not keep a
+        page out: nothing sure says it is off.
+        """
+        sure = confidence is None or confidence >= UNSURE
+        if self._languages and language is not None and sure and \
+                language not in self._languages:
             return "off_language"
         return None if self.matches(title, text) else "off_topic"
 
