@@ -72,10 +72,13 @@ class Rebuild:
 
     def old_text(self, url: str) -> tuple[str, str | None, str | None] | None:
         """(text, title, declared language) a page had before the rebuild, as record or
-        duplicate."""
+        duplicate. A row stored before migration 0009 (no confidence) kept the page's
+        declaration in ``language``: that is its declared language."""
+        declared = ("coalesce(declared_language, CASE WHEN language_confidence IS NULL "
+                    "THEN language END)")
         row = self.store.conn.execute(
-            "SELECT text, title, declared_language FROM articles WHERE url = ? UNION ALL "
-            "SELECT text, title, declared_language FROM duplicates WHERE url = ? "
+            f"SELECT text, title, {declared} FROM articles WHERE url = ? UNION ALL "
+            f"SELECT text, title, {declared} FROM duplicates WHERE url = ? "
             "AND text IS NOT NULL",
             (url, url)).fetchone()
         return (row[0], row[1], row[2]) if row else None

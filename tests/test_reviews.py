@@ -138,6 +138,21 @@ def test_split_and_merge_keep_the_languages_of_the_page(store: Store) -> None:
     assert row == ("en", "fr", 0.93)
 
 
+def test_a_row_stored_before_migration_0009_is_split_with_its_text_language(
+        store: Store) -> None:
+    """Before 0009, ``language`` held the page's claim and there was no confidence: a
+    split identifies the text's language and keeps the old value as the declaration."""
+    record = _add(store, "https://a.example/one", "en1")
+    dup = _copy(store, record, "https://wire.example/one", "en1")
+    store.conn.execute("UPDATE duplicates SET language = 'fr', declared_language = NULL, "
+                       "language_confidence = NULL WHERE id = ?", (dup,))
+    store.conn.commit()
+    new_id = split(store, dup, settings=SETTINGS).article_id
+    row = store.conn.execute("SELECT language, declared_language, language_confidence > 0.5 "
+                             "FROM articles WHERE id = ?", (new_id,)).fetchone()
+    assert row == ("en", "fr", 1)
+
+
 def test_split_refuses_what_cannot_be_split_and_writes_nothing(store: Store) -> None:
     # Fetched at an AMP URL, stored under its canonical: that URL is a `url` row, no page.
     store.add_article(NewArticle(

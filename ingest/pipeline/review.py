@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ingest.clean.language import identify
 from ingest.config import DedupSettings
 from ingest.dedup.minhash import estimate_jaccard, fingerprint
 from ingest.errors import ExtractError, ReviewRefused
@@ -69,6 +70,11 @@ def pair_similarity(a: Fingerprint | None, b: Fingerprint | None) -> float:
 def split_content(source: SplitSource) -> CleanedArticle:
     """The duplicate's stored text, with the metadata a fresh extraction finds."""
     dup = source.duplicate
+    if dup.language_confidence is None and dup.text:  # stored before migration 0009:
+        guess = identify(dup.text, title=dup.title,   # its language was the page's claim
+                         declared=dup.declared_language or dup.language)
+        dup = replace(dup, language=guess.language, declared_language=guess.declared,
+                      language_confidence=guess.confidence)
     extracted = _reextract(dup.url, source)
     if not dup.text:
         if extracted is None:
