@@ -28,7 +28,8 @@ from dedup_corpus import Corpus, Doc
 
 from ingest.clean.language import identify
 from ingest.dedup.index import Fingerprint, NearDuplicateIndex, choose
-from ingest.dedup.minhash import normalise_language, shingle_set, tokens
+from ingest.dedup.minhash import shingle_set, tokens
+from ingest.langtags import primary_tag
 from ingest.types import DedupDecision
 
 HAND_LABELS = Path(__file__).with_name("langid_labels.json")
@@ -67,7 +68,7 @@ SCENARIOS = (
 def same_language(a: str | None, b: str | None) -> bool:
     """Dedup's rule before issue 12: French and English versions are different
     records; an unknown (None) language matches any."""
-    a, b = normalise_language(a), normalise_language(b)
+    a, b = primary_tag(a), primary_tag(b)
     return a is None or b is None or a == b
 
 

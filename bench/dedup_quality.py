@@ -56,7 +56,8 @@ from dedup_declared import (  # noqa: E402
 
 from ingest.config import DedupSettings  # noqa: E402
 from ingest.dedup.index import Fingerprint, Fingerprinter, NearDuplicateIndex  # noqa: E402
-from ingest.dedup.minhash import normalise_language, shingle_set, tokens  # noqa: E402
+from ingest.dedup.minhash import shingle_set, tokens  # noqa: E402
+from ingest.langtags import primary_tag  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 DEFAULT_DATA = DATA / "scrapinghub-aeb" / "ground-truth.json"
@@ -116,13 +117,13 @@ def evaluate(p: Prepared, settings: DedupSettings, labels: Labels | None = None,
     """Every query decided alone against the warm-loaded records. ``labels``: the
     language each fingerprint carries; ``gated``: decide as before issue 12."""
     stored = p.stored if labels is None else {
-        i: replace(fp, language=normalise_language(labels.stored[i])) for i, fp in p.stored.items()}
+        i: replace(fp, language=primary_tag(labels.stored[i])) for i, fp in p.stored.items()}
     index = NearDuplicateIndex(settings, stored.get)
     index.load((i, fp.n_shingles, fp.bands) for i, fp in stored.items())
     outcomes, find_ms = [], []
     for k, q in enumerate(p.corpus.queries):
         fp = p.queries[k] if labels is None else replace(
-            p.queries[k], language=normalise_language(labels.queries[k]))
+            p.queries[k], language=primary_tag(labels.queries[k]))
         start = time.perf_counter()
         decision = gated_find(index, fp, stored) if gated else index.find(fp)
         find_ms.append((time.perf_counter() - start) * 1e3)

@@ -15,7 +15,6 @@ silently ignored for months.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any, get_args
 from urllib.parse import urlsplit
 
 from ingest.errors import ConfigError
+from ingest.langtags import IDENTIFIED_CODES
 from ingest.types import SourceKind
 
 _KINDS: tuple[str, ...] = get_args(SourceKind)
@@ -219,10 +219,11 @@ def _topic(t: Mapping[str, Any]) -> TopicSettings:
     _reject_unknown("topic", t, {"all_of", "languages"})
     languages = t.get("languages", [])
     if not isinstance(languages, list) or not all(
-            isinstance(code, str) and re.fullmatch(r"[a-z]{2,3}", code.strip().lower())
+            isinstance(code, str) and code.strip().lower() in IDENTIFIED_CODES
             for code in languages):
         raise ConfigError("topic.languages", languages,
-                          'must be a list of ISO 639 codes, e.g. ["fr", "en"]; [] keeps all')
+                          'must be a list of codes the language identifier answers (ISO 639-1 '
+                          'where there is one), e.g. ["fr", "en"]; [] keeps all')
     groups = t.get("all_of", [])
     fix = 'must be a list of lists of terms, e.g. [["musk"], ["altman", "openai"]]; [] keeps all'
     if not isinstance(groups, list) or not all(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import grimp
 
 PACKAGES = ("ingest", "store", "report")
-LEAVES = ("ingest.types", "ingest.errors", "ingest.urls")
+LEAVES = ("ingest.types", "ingest.errors", "ingest.urls", "ingest.langtags")
 
 
 def _graph() -> grimp.ImportGraph:

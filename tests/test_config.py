@@ -43,6 +43,7 @@ def test_relative_store_path_is_resolved_beside_the_file(tmp_path: Path) -> None
     ("[topic]\nlanguages = 'fr'", "topic.languages"),
     ("[topic]\nlanguages = ['fr-FR']", "topic.languages"),
     ("[topic]\nlanguages = ['french']", "topic.languages"),
+    ("[topic]\nlanguages = ['eng']", "topic.languages"),  # ISO 639-2: never identified
     ("[schedule]\ninterval_minutes = -1", "schedule.interval_minutes"),
     ("[[sources]]\nname = 'a'\nkind = 'rss'\nurl = 'https://a.example/f'", "sources[0].kind"),
     ("[[sources]]\nname = 'a'\nurl = 'ftp://a.example/f'", "sources[0].url"),

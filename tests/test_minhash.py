@@ -25,7 +25,6 @@ from ingest.dedup.minhash import (
     estimate_jaccard,
     fingerprint,
     lsh_layout,
-    normalise_language,
     normalise_text,
     permutations,
     shingle_set,
@@ -248,13 +247,6 @@ def test_estimates() -> None:
     assert estimate_containment(0.5, 200, 100) == pytest.approx(0.5)
     assert estimate_containment(0.0, 10, 10) == 0.0
     assert estimate_containment(0.3, 0, 10) == 0.0
-
-
-def test_normalise_language() -> None:
-    assert normalise_language("fr-FR") == "fr"
-    assert normalise_language(" en_GB ") == "en"
-    assert normalise_language("") is None
-    assert normalise_language(None) is None
 
 
 def test_fingerprint_is_a_frozen_slotted_dataclass() -> None:

@@ -83,18 +83,11 @@ def test_a_weak_language_vote_keeps_the_page() -> None:
     assert rule.verdict("Musk", "Musk und OpenAI", "de", 0.95) == "off_language"
 
 
-def test_a_language_the_identifier_never_answers_is_a_config_error() -> None:
-    from ingest.errors import ConfigError
-
-    with pytest.raises(ConfigError) as info:
-        TopicFilter((), languages=("eng", "fr"))
-    assert info.value.key == "topic.languages" and "eng" in str(info.value)
-
-
 def test_the_known_codes_are_the_models() -> None:
-    from ingest.clean.language import MODEL_CODES, model_languages
+    from ingest.clean.language import model_languages
+    from ingest.langtags import IDENTIFIED_CODES
 
-    assert model_languages() == MODEL_CODES
+    assert model_languages() == IDENTIFIED_CODES
 
 
 def test_once_with_an_unknown_language_code_exits_2_naming_the_key(

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
+from ingest.langtags import primary_tag
+
 CHUNK_CHARS = 300
 """A long paragraph is read as windows of this size, each voting alone."""
 MIN_CHUNK = 150
@@ -50,23 +52,8 @@ UNSURE = 0.5
 NO_SIGNAL = 0.02
 """A vote this weak (about three times uniform over the model's classes) is no answer."""
 
-MODEL_CODES = frozenset((
-    "ace", "af", "am", "an", "ar", "ary", "arz", "as", "az", "ba", "bcl", "be", "bg", "bn",
-    "br", "bs", "ca", "crh", "cs", "cy", "da", "de", "dz", "el", "en", "eo", "es", "et",
-    "eu", "ext", "fa", "fi", "fo", "fr", "fuv", "fy", "ga", "gcf", "gcr", "gd", "gl", "gom",
-    "grc", "gu", "gug", "guw", "ha", "hbo", "he", "hi", "hr", "ht", "hu", "hy", "id", "ig",
-    "is", "it", "ja", "jv", "ka", "kab", "kik", "kk", "km", "kn", "ko", "ku", "ky", "la",
-    "lb", "lg", "lij", "ln", "lo", "lt", "ltg", "lv", "mg", "mk", "ml", "mn", "mr", "ms",
-    "mt", "my", "ne", "nl", "nn", "no", "nso", "oc", "om", "or", "pa", "pcm", "pl", "ps",
-    "pt", "qu", "ro", "ru", "rw", "sa", "sdh", "se", "si", "sk", "sl", "sn", "so", "sq",
-    "sr", "st", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tr", "tt", "ug", "uk",
-    "ur", "uz", "uzs", "vec", "vi", "vo", "wa", "wuu", "xh", "yo", "yue", "zh", "zu",
-))
-"""Every code the model answers (py3langid 0.4): what ``topic.languages`` may name, known
-without loading the model (a test holds it equal to :func:`model_languages`)."""
 
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
-_TAG = re.compile(r"[a-z]{2,3}")
 _NO_LANGUAGE = frozenset({"zxx", "und"})
 
 
@@ -92,18 +79,6 @@ class LanguageGuess:
     declared: str | None = None
 
 
-def normalise_tag(tag: str | None) -> str | None:
-    """Primary subtag of a declared language tag: ``"fr_FR"`` -> ``"fr"``; junk -> None.
-
-    >>> normalise_tag(" EN-us "), normalise_tag("fr_FR"), normalise_tag("x"), normalise_tag(None)
-    ('en', 'fr', None, None)
-    """
-    if not tag:
-        return None
-    primary = re.split(r"[-_]", tag.strip().lower())[0]
-    return primary if _TAG.fullmatch(primary) else None
-
-
 def first_declared(*tags: str | None) -> str | None:
     """The first usable tag, in the order given (page markup, header, feed).
 
@@ -111,7 +86,7 @@ def first_declared(*tags: str | None) -> str | None:
     'fr'
     """
     for tag in tags:
-        code = normalise_tag(tag)
+        code = primary_tag(tag)
         if code is not None:
             return code
     return None
@@ -124,7 +99,7 @@ def identify(text: str, *, title: str | None = None, declared: str | None = None
     ``declared`` decides only when the text is too short or unclear *and*
     the model ranks the declared language close to its best.
     """
-    hint = normalise_tag(declared)
+    hint = primary_tag(declared)
     chunks = _chunks(text)
     letters = sum(map(_letters, chunks))
     if letters < MIN_LETTERS and title:

@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from ingest.config import DedupSettings
 from ingest.errors import ConfigError
+from ingest.langtags import primary_tag
 from ingest.types import Fingerprint
 
 U32 = npt.NDArray[np.uint32]
@@ -293,18 +294,6 @@ def bands_from_minhash(minhash: bytes, settings: DedupSettings) -> bytes:
     return band_keys(values, lsh_layout(settings)).astype("<u8").tobytes()
 
 
-def normalise_language(language: str | None) -> str | None:
-    """Primary language subtag, lower case: ``"fr-FR"`` -> ``"fr"``; ``""`` -> ``None``.
-
-    >>> normalise_language(" EN_us "), normalise_language("")
-    ('en', None)
-    """
-    if language is None:
-        return None
-    primary = language.strip().replace("_", "-").split("-")[0].lower()
-    return primary or None
-
-
 class Fingerprinter:
     """Computes fingerprints for one set of settings.
 
@@ -327,7 +316,7 @@ class Fingerprinter:
         values = minhash_values(sha1_hash32_many(shingles), self.perms)
         return Fingerprint(
             content_hash=_hash_words(words),
-            language=normalise_language(language),
+            language=primary_tag(language),
             n_shingles=len(shingles),
             minhash=values.astype("<u4").tobytes(),
             bands=band_keys(values, self.layout).astype("<u8").tobytes(),

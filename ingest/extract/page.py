@@ -27,7 +27,6 @@ deadline). Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -49,6 +48,7 @@ from ingest.errors import ExtractError
 from ingest.extract.decode import decode_html
 from ingest.extract.metadata import page_metadata
 from ingest.extract.structure import prune_tree
+from ingest.langtags import primary_tag
 from ingest.types import ExtractedArticle, Paragraph, Removal
 
 # trafilatura's parser options. Its lxml.html parser calls a Python method for every
@@ -297,11 +297,7 @@ def page_language(tree: HtmlElement) -> str | None:
     candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
     candidates += tree.xpath("//meta[@property='og:locale']/@content")
     candidates += tree.xpath("//meta[@http-equiv='content-language']/@content")
-    for value in candidates:
-        code = re.split(r"[-_]", str(value).strip().lower())[0]
-        if re.fullmatch(r"[a-z]{2,3}", code):
-            return code
-    return None
+    return next(filter(None, map(primary_tag, map(str, candidates))), None)
 
 
 def canonical_url(tree: HtmlElement, url: str | None) -> str | None:

@@ -88,9 +88,7 @@ class Pipeline:
         self._stop = stop or threading.Event()
         self.clock = clock
         self.honour_backoff = honour_backoff
-        # Built now, so a topic.languages code the identifier never answers stops the
-        # start-up (ConfigError, exit 2) rather than every cycle.
-        self.topic = TopicFilter(config.topic.all_of, config.topic.languages)
+        self.topic = TopicFilter(config.topic.all_of, config.topic.languages)  # one per run
 
     async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
         """Visit ``sources`` once; failures are counted and logged, never raised."""

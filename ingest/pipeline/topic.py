@@ -25,8 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ingest.clean.language import MODEL_CODES, UNSURE
-from ingest.errors import ConfigError
+from ingest.clean.language import UNSURE
 
 
 def fold(text: str) -> str:
@@ -44,11 +43,6 @@ class TopicFilter:
             if not group or not all(term.strip() for term in group):
                 raise ValueError(f"topic group {group!r} needs at least one non-empty term")
         self._groups = tuple(_compile(group) for group in all_of)
-        unknown = sorted(set(languages) - MODEL_CODES)
-        if unknown:
-            raise ConfigError("topic.languages", list(languages),
-                              f"{', '.join(unknown)} never identified: use the identifier's "
-                              "codes (ISO 639-1 where there is one: en, fr, de, zh, ...)")
         self._languages = frozenset(languages)
 
     def verdict(self, title: str | None, text: str, language: str | None,
