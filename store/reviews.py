@@ -3,8 +3,8 @@
 MinHash is right most of the time; an editor who reads both texts is right
 when it is not. A correction is applied to the records at once and kept in
 ``reviews`` forever, so the report shows its history and later cycles (and
-``reprocess``) can ask :func:`review_exclusions` which records a page must
-never be folded into again.
+``reprocess``) can ask the store which records a page must never be folded
+into again (:mod:`store.reviewlookups`).
 
 This module only reads and writes: what a split record's text, signature and
 canonical URL are is decided above it (``ingest.pipeline.review``, which
@@ -14,7 +14,7 @@ transaction::
     source = split_source(store, 17)                   # the duplicate and its raw page
     apply_split(store, source, article, fp, canonical, note="not a copy")
     apply_merge(store, 42, into=7, similarity=0.41, note="same dispatch")
-    review_exclusions(store, "https://b.example/story")   # frozenset({7})
+    store.review_exclusions("https://b.example/story")    # frozenset({7})
 
 Impossible requests (unknown ids, a record merged into itself or into one
 that no longer exists, a duplicate changed meanwhile) raise
@@ -32,8 +32,7 @@ from ingest.urls import host_key, identity_key
 from store.db import Store, decompress_html
 from store.sqlvalues import utcnow
 
-__all__ = ["ReviewRefused", "ReviewResult", "SplitSource", "apply_merge", "apply_split",
-           "review_exclusions", "review_merge_target", "split_source"]
+__all__ = ["ReviewResult", "SplitSource", "apply_merge", "apply_split", "split_source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,20 +261,3 @@ def _record(store: Store, action: str, article_id: int, target_id: int,
         (action, article_id, target_id, duplicate_id, url, method, similarity,
          note or None, utcnow()))
     return int(cur.lastrowid or 0)
-
-
-# -- what later decisions must respect (Store methods, see store.reviewlookups) -----------
-
-
-def review_exclusions(store: Store, *urls: str) -> frozenset[int]:
-    """:meth:`store.reviewlookups.ReviewLookups.review_exclusions` of ``store``::
-
-        split(store, 17, settings=settings)      # page B had been folded into record 7
-        review_exclusions(store, "https://b.example/story")   # frozenset({7})
-    """
-    return store.review_exclusions(*urls)
-
-
-def review_merge_target(store: Store, *urls: str) -> tuple[int, float] | None:
-    """:meth:`store.reviewlookups.ReviewLookups.review_merge_target` of ``store``."""
-    return store.review_merge_target(*urls)

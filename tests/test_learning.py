@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 import service
 from ingest.clean.article import paragraph_key
 from ingest.config import DedupSettings
+from ingest.pipeline.plan import apply_template
 from ingest.pipeline.process import ProcessedPage, processed_page
-from ingest.pipeline.record import apply_template, strip_template
+from ingest.pipeline.record import strip_template
 from ingest.types import CleanedArticle, Paragraph
 from loopback import LoopbackServer
 from newsweb import STORIES, article_html, rss

@@ -1,7 +1,7 @@
 """The reviews that concern a page, read by key, decide as reading the whole table did.
 
-``store.reviews.review_exclusions`` and ``review_merge_target`` run for every new
-page of a cycle; they used to read every row of ``reviews``. The by-key version
+``Store.review_exclusions`` and ``review_merge_target`` (``store/reviewlookups.py``)
+run for every new page of a cycle; they used to read every row of ``reviews``. The by-key version
 must answer exactly as that first version did, kept here as the reference, on any
 history of splits and merges (random tables: the functions read only
 ``reviews``, ``articles`` and ``url_aliases``).
@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from store.db import Store
-from store.reviews import review_exclusions, review_merge_target
 
 URLS = [f"https://s{i}.example/p" for i in range(5)]
 IDS = st.integers(1, 8)
@@ -123,8 +122,8 @@ def test_by_key_lookups_answer_as_the_whole_table_did(
                          (action, article_id, target_id, url, similarity))
         for i in range(len(URLS)):
             for urls in ((URLS[i],), (URLS[i], URLS[(i + 1) % len(URLS)]), ()):
-                assert review_exclusions(store, *urls) == reference_exclusions(store, *urls)
-                assert review_merge_target(store, *urls) == reference_merge_target(store, *urls)
+                assert store.review_exclusions(*urls) == reference_exclusions(store, *urls)
+                assert store.review_merge_target(*urls) == reference_merge_target(store, *urls)
 
 
 @settings(max_examples=60, deadline=None)

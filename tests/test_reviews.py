@@ -28,7 +28,6 @@ from ingest.urls import canonical_url, identity_key
 from newsweb import STORIES, NewsWeb, article_html
 from report.cli import add_report_parsers
 from store.db import Store
-from store.reviews import review_exclusions, review_merge_target
 from store.schema import MIGRATIONS
 
 SETTINGS = DedupSettings()
@@ -229,23 +228,23 @@ def test_split_pairs_are_excluded_both_ways_and_through_merges(store: Store) -> 
     z = _add(store, "https://tech.example/en3", "en3")
     dup = _copy(store, a, "https://wire.example/en1", "en1")
     b = split(store, dup, settings=SETTINGS).article_id
-    assert review_exclusions(store, "https://wire.example/en1") == {a}
-    assert review_exclusions(store, "https://tech.example/en1") == {b}
-    assert review_exclusions(store, "https://tech.example/en3") == frozenset()
+    assert store.review_exclusions("https://wire.example/en1") == {a}
+    assert store.review_exclusions("https://tech.example/en1") == {b}
+    assert store.review_exclusions("https://tech.example/en3") == frozenset()
     merge(store, a, into=z)  # the old record now lives on as record z
-    assert review_exclusions(store, "https://wire.example/en1") == {z}
-    assert review_exclusions(store, "https://tech.example/en1") == {b}
-    assert review_merge_target(store, "https://tech.example/en1")[0] == z  # type: ignore[index]
+    assert store.review_exclusions("https://wire.example/en1") == {z}
+    assert store.review_exclusions("https://tech.example/en1") == {b}
+    assert store.review_merge_target("https://tech.example/en1")[0] == z  # type: ignore[index]
 
 
 def test_merging_the_split_page_back_lifts_the_exclusion(store: Store) -> None:
     a = _add(store, "https://tech.example/en1", "en1")
     b = split(store, _copy(store, a, "https://wire.example/en1", "en1"),
               settings=SETTINGS).article_id
-    assert review_merge_target(store, "https://wire.example/en1") is None
+    assert store.review_merge_target("https://wire.example/en1") is None
     done = merge(store, b, into=a, note="it was a copy after all")
-    assert review_exclusions(store, "https://wire.example/en1") == frozenset()
-    assert review_merge_target(store, "https://wire.example/en1") == (a, done.similarity)
+    assert store.review_exclusions("https://wire.example/en1") == frozenset()
+    assert store.review_merge_target("https://wire.example/en1") == (a, done.similarity)
 
 
 def test_the_index_skips_the_record_a_page_was_split_from(store: Store) -> None:
@@ -258,7 +257,7 @@ def test_the_index_skips_the_record_a_page_was_split_from(store: Store) -> None:
     page = fingerprint(_text("en1", EXTRA + " Updated."), "en", SETTINGS)
     # Re-deciding the page (as reprocess does) while its own record is set aside:
     assert index.find(page, exclude={b}).duplicate_of == a
-    excluded = review_exclusions(store, "https://wire.example/en1") | {b}
+    excluded = store.review_exclusions("https://wire.example/en1") | {b}
     assert index.find(page, exclude=excluded).method == "new"
 
 

@@ -24,7 +24,6 @@ from ingest.dedup.minhash import fingerprint
 from ingest.errors import StoreError
 from ingest.logs import event
 from ingest.pipeline.plan import (
-    REMEMBERED,
     AddArticle,
     AddDuplicate,
     AlreadyKnown,
@@ -56,8 +55,6 @@ from ingest.types import (
 from ingest.urls import host_key
 from store.protocol import Storage
 from store.sqlvalues import utcnow
-
-__all__ = ["REMEMBERED", "FetchLogRow", "Recorder", "apply_template", "strip_template"]
 
 log = logging.getLogger("newsdedup.record")
 
