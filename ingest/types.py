@@ -296,8 +296,9 @@ class ProcessedPage:
     ``keys`` holds :func:`ingest.clean.article.paragraph_key` of each paragraph, in
     order: computed here, in a worker, so the writer can apply and learn the
     site's template by set lookups instead of re-normalising every paragraph.
-    ``skip`` is set (``off_topic``, ``off_language``) when the worker's topic
-    filter kept the page out: it is then not fingerprinted (``fingerprint`` is
+    ``filtered`` says the worker applied the topic filter (the writer need not
+    run it again); ``skip`` is then why it kept the page out (``off_topic``,
+    ``off_language``), and such a page is not fingerprinted (``fingerprint`` is
     :data:`NO_FINGERPRINT`, ``keys`` empty) and never stored.
     """
 
@@ -305,6 +306,7 @@ class ProcessedPage:
     fingerprint: Fingerprint
     keys: tuple[str, ...]
     skip: str | None = None
+    filtered: bool = False
 
 
 NO_FINGERPRINT = Fingerprint(content_hash="", language=None, n_shingles=0, minhash=b"",

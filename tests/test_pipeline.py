@@ -56,7 +56,7 @@ def processed(job: PageJob) -> ProcessedPage:
                              declared_language=job.declared_language)
     off = job.topic.verdict(article.title, article.text, "en") if job.topic else None
     if off is not None:
-        return ProcessedPage(article, NO_FINGERPRINT, (), skip=off)
+        return ProcessedPage(article, NO_FINGERPRINT, (), skip=off, filtered=True)
     return processed_page(article, job.dedup)
 
 

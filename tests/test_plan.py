@@ -9,6 +9,7 @@ not decide.
 from __future__ import annotations
 
 from collections.abc import Container
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -178,8 +179,18 @@ def test_the_language_filter_trusts_the_identified_language_only() -> None:
 
 def test_a_page_the_worker_kept_out_is_skipped_for_the_workers_reason() -> None:
     """The worker filtered it before fingerprinting: the writer takes its word."""
-    kept_out = ProcessedPage(done(STORY).article, NO_FINGERPRINT, (), skip="off_language")
+    kept_out = ProcessedPage(done(STORY).article, NO_FINGERPRINT, (), skip="off_language",
+                             filtered=True)
     assert plan_filter(task(), kept_out, TopicFilter(())) == Skip(task(), "off_language")
+
+
+def test_a_page_the_worker_let_through_is_not_filtered_again() -> None:
+    """The writer is the main process's hot path: the worker's verdict stands, the topic
+    (which would keep this page out) is not run a second time."""
+    passed = replace(done(STORY), filtered=True)
+    assert plan_filter(task(), passed, TopicFilter((("zzzunmatched",),))) is None
+    assert plan_filter(task(), done(STORY), TopicFilter((("zzzunmatched",),))) == Skip(
+        task(), "off_topic")
 
 
 # -- an update ----------------------------------------------------------------------------

@@ -143,10 +143,11 @@ def plan_known(task: PageTask, again: KnownUrl | None) -> Plan | None:
 
 def plan_filter(task: PageTask, done: ProcessedPage, topic: TopicFilter) -> Skip | None:
     """Off topic, or off the configured languages (identified, never declared): as the
-    worker found it before fingerprinting, or asked here when it did not filter."""
+    worker found it before fingerprinting, or asked here when it did not filter (a
+    processor without the filter, reprocess's kept old text)."""
     article = done.article
-    off = done.skip or topic.verdict(article.title, article.text, article.language,
-                                     article.language_confidence)
+    off = done.skip if done.filtered else topic.verdict(
+        article.title, article.text, article.language, article.language_confidence)
     return None if off is None else Skip(task, off)
 
 
@@ -219,5 +220,6 @@ def apply_template(done: ProcessedPage, template: frozenset[str],
     removed = tuple(Removal(p.text, "template") for p, key in pairs if key in template)
     cleaned = replace(article, paragraphs=tuple(p for p, _ in kept),
                       removed=article.removed + removed)
-    return ProcessedPage(cleaned, fingerprint(cleaned.text, cleaned.language, dedup),
-                         tuple(key for _, key in kept))
+    return replace(done, article=cleaned,
+                   fingerprint=fingerprint(cleaned.text, cleaned.language, dedup),
+                   keys=tuple(key for _, key in kept))

@@ -28,7 +28,7 @@ its error beside the time it took, not raised, so that time is counted too::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.clean.article import clean_article, paragraph_key
 from ingest.clean.language import identify
@@ -112,12 +112,13 @@ def process_page(job: PageJob, stats: Stats | None = None) -> ProcessedPage:
 
 def _finish(cleaned: CleanedArticle, job: PageJob) -> ProcessedPage:
     """Filter first, then fingerprint: a page the topic keeps out costs no signature."""
-    if job.topic is not None:
-        off = job.topic.verdict(cleaned.title, cleaned.text, cleaned.language,
-                                cleaned.language_confidence)
-        if off is not None:
-            return ProcessedPage(cleaned, NO_FINGERPRINT, (), skip=off)
-    return processed_page(cleaned, job.dedup)
+    if job.topic is None:
+        return processed_page(cleaned, job.dedup)
+    off = job.topic.verdict(cleaned.title, cleaned.text, cleaned.language,
+                            cleaned.language_confidence)
+    if off is not None:
+        return ProcessedPage(cleaned, NO_FINGERPRINT, (), skip=off, filtered=True)
+    return replace(processed_page(cleaned, job.dedup), filtered=True)
 
 
 def process_page_timed(job: PageJob) -> tuple[ProcessedPage | NewsdedupError, Stats]:

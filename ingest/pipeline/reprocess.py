@@ -50,11 +50,12 @@ async def reprocess(config: Config, store: Store, processor: Processor) -> dict[
     recorder = Recorder.from_config(config, store, index, counters, [])
     rebuild = Rebuild(store)
     with Spill() as done:
-        await _process_all(config, rebuild, rebuild.page_urls(), processor, done)
+        await _process_all(config, rebuild, rebuild.page_urls(), processor, done,
+                           recorder.topic)
         with rebuild:
             urls = rebuild.page_urls()  # pages stored by a cycle meanwhile are done now
             late = [u for u in urls if u not in done]
-            await _process_all(config, rebuild, late, processor, done)
+            await _process_all(config, rebuild, late, processor, done, recorder.topic)
             rebuild.clear()
             for url in urls:
                 recorder.commit(_result(rebuild.load_page(url), done.get(url)))
@@ -63,12 +64,13 @@ async def reprocess(config: Config, store: Store, processor: Processor) -> dict[
 
 
 async def _process_all(config: Config, rebuild: Rebuild, urls: list[str], processor: Processor,
-                       done: Spill) -> None:
+                       done: Spill, topic: TopicFilter) -> None:
     """Process pages with a bounded number in flight into ``done``, keyed by URL."""
     pending: deque[tuple[str, asyncio.Task[ProcessedPage | ExtractError]]] = deque()
     for url in urls:
         page = rebuild.load_page(url)
-        pending.append((url, asyncio.ensure_future(_process(config, rebuild, page, processor))))
+        pending.append((url, asyncio.ensure_future(_process(config, rebuild, page, processor,
+                                                            topic))))
         if len(pending) >= _WINDOW:
             key, task = pending.popleft()
             done.put(key, await task)
@@ -77,12 +79,12 @@ async def _process_all(config: Config, rebuild: Rebuild, urls: list[str], proces
 
 
 async def _process(config: Config, rebuild: Rebuild, page: StoredPage,
-                   processor: Processor) -> ProcessedPage | ExtractError:
+                   processor: Processor, topic: TopicFilter) -> ProcessedPage | ExtractError:
     """Process one stored page as a fresh crawl would: the template is learned anew
     during the replay and applied by the recorder at commit."""
     job = PageJob(url=page.final_url, body=page.html, charset=page.charset,
                   dedup=config.dedup, declared_language=page.language_hint,
-                  topic=TopicFilter(config.topic.all_of, config.topic.languages))
+                  topic=topic)
     try:
         return await processor(job)
     except ExtractError as exc:
