@@ -102,8 +102,7 @@ def process_page(job: PageJob, stats: Stats | None = None) -> ProcessedPage:
 
     ``stats``, when given, gets the time of each stage (see :func:`process_page_timed`).
     """
-    if stats is None:
-        return _finish(clean_job(job), job)
+    stats = stats if stats is not None else Stats()  # timing costs about a microsecond
     cleaned = clean_page(job.body, job.url, job.charset, job.template, job.declared_language,
                          stats=stats)
     with stats.track_time("fingerprint"):
