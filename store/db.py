@@ -32,7 +32,9 @@ from ingest.types import (
     SourceState,
 )
 from ingest.urls import identity_key
+from store import sql
 from store.batch import Batch
+from store.coordination import Coordination
 from store.learning import SiteLearning
 from store.reviewlookups import ReviewLookups
 from store.schema import MIGRATIONS
@@ -40,20 +42,12 @@ from store.sqlvalues import int_or_none, str_or_none, utcnow
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
-# Where a URL stands, in one round trip: the first that holds it, in this order.
-_KNOWN_URL = """
-SELECT 'article', id, feed_updated, NULL, NULL, 1 FROM articles WHERE url = ?
-UNION ALL SELECT 'duplicate', d.article_id, p.feed_updated, NULL, NULL, 2
-    FROM duplicates d LEFT JOIN pages p ON p.url = d.url WHERE d.url = ?
-UNION ALL SELECT 'alias', article_id, NULL, NULL, NULL, 3 FROM url_aliases WHERE url = ?
-UNION ALL SELECT 'skipped', NULL, feed_updated, reason, at, 4 FROM skipped WHERE url = ?
-UNION ALL SELECT 'variant', article_id, NULL, NULL, NULL, 5 FROM url_keys WHERE key = ?
-ORDER BY 6 LIMIT 1
-"""
-
-
-class Store(SiteLearning, ReviewLookups):
+class Store(SiteLearning, ReviewLookups, Coordination):
     """Typed reads and transactional writes over the newsdedup schema."""
+
+    shared = False
+    """One writer per file: the near-duplicate index lives in the writer's memory
+    (:class:`ingest.dedup.index.NearDuplicateIndex`) and decisions need no lock."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -95,7 +89,7 @@ class Store(SiteLearning, ReviewLookups):
     def known_url(self, url: str) -> KnownUrl | None:
         """Where ``url`` already stands: ``article``, ``duplicate``, ``alias``, ``skipped``,
         or ``variant`` (another spelling of a stored page: see ``identity_key``)."""
-        row = self._one(_KNOWN_URL, (url, url, url, url, identity_key(url)))
+        row = self._one(sql.KNOWN_URL, (url, url, url, url, identity_key(url)))
         if row is None:
             return None
         kind, article_id, feed_updated, reason, at, _ = row
@@ -103,23 +97,16 @@ class Store(SiteLearning, ReviewLookups):
                         str_or_none(reason), str_or_none(at))
 
     def article_for_url(self, url: str) -> int | None:
-        row = self._one("SELECT id FROM articles WHERE url = ? UNION ALL "
-                        "SELECT article_id FROM url_aliases WHERE url = ? UNION ALL "
-                        "SELECT article_id FROM url_keys WHERE key = ? LIMIT 1",
-                        (url, url, identity_key(url)))
+        row = self._one(sql.ARTICLE_FOR_URL, (url, url, identity_key(url)))
         return int_or_none(row[0]) if row else None
 
     def article_for_hash(self, content_hash: str) -> int | None:
         """The oldest record with this exact normalised text, whatever its language."""
-        row = self._one("SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1",
-                        (content_hash,))
+        row = self._one(sql.ARTICLE_FOR_HASH, (content_hash,))
         return int_or_none(row[0]) if row else None
 
     def fingerprint(self, article_id: int) -> Fingerprint | None:
-        row = self.conn.execute(
-            "SELECT s.language, s.n_shingles, s.minhash, s.bands, a.content_hash "
-            "FROM signatures s JOIN articles a ON a.id = s.article_id WHERE s.article_id = ?",
-            (article_id,)).fetchone()
+        row = self.conn.execute(sql.FINGERPRINT, (article_id,)).fetchone()
         if row is None:
             return None
         return Fingerprint(content_hash=row[4], language=row[0], n_shingles=row[1],
@@ -127,12 +114,10 @@ class Store(SiteLearning, ReviewLookups):
 
     def band_rows(self, after_id: int = 0) -> Iterator[tuple[int, int, bytes]]:
         """Stored signatures' LSH bands (of records above ``after_id``), for the index."""
-        yield from self.conn.execute(
-            "SELECT article_id, n_shingles, bands FROM signatures "
-            "WHERE article_id > ? ORDER BY article_id", (after_id,))
+        yield from self.conn.execute(sql.BAND_ROWS, (after_id,))
 
     def max_article_id(self) -> int:
-        row = self._one("SELECT coalesce(max(id), 0) FROM articles")
+        row = self._one(sql.MAX_ARTICLE_ID)
         return int(row[0]) if row and isinstance(row[0], int) else 0
 
     def index_generation(self) -> int:
@@ -141,8 +126,7 @@ class Store(SiteLearning, ReviewLookups):
         return int(row[0]) if row and isinstance(row[0], int) else 0
 
     def source_state(self, name: str) -> SourceState | None:
-        row = self._one("SELECT name, etag, last_modified, consecutive_failures, last_error, "
-                        "next_attempt_at FROM sources WHERE name = ?", (name,))
+        row = self._one(sql.SOURCE_STATE, (name,))
         if row is None:
             return None
         failures = row[3] if isinstance(row[3], int) else 0
@@ -163,15 +147,9 @@ class Store(SiteLearning, ReviewLookups):
         a, fp = rec.article, rec.fingerprint
         with self._atomic(rec.url):
             cur = self.conn.execute(
-                "INSERT INTO articles (id, url, source, title, author, published, language, "
-                "text, content_hash, fetched_at, feed_updated, sitename, word_count, site, "
-                "declared_language, language_confidence) "
+                f"INSERT INTO articles (id, {sql.ARTICLE_COLUMNS}) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.id_plan(rec.url) if self.id_plan else None,
-                 rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
-                 fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
-                 len(a.text.split()), rec.site or None, a.declared_language,
-                 a.language_confidence))
+                (self.id_plan(rec.url) if self.id_plan else None, *article_row(rec)))
             article_id = int(cur.lastrowid or 0)
             self._learn(rec.site, rec.learn)
             self.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
@@ -198,15 +176,8 @@ class Store(SiteLearning, ReviewLookups):
             if row[0] == fp.content_hash:
                 return False
             self._archive_version(article_id)
-            self.conn.execute(
-                "UPDATE articles SET title = ?, author = ?, published = ?, language = ?, "
-                "text = ?, content_hash = ?, fetched_at = ?, updated_at = ?, word_count = ?, "
-                "declared_language = ?, language_confidence = ?, "
-                "version = version + 1 WHERE id = ?",
-                (article.title, article.author, article.published, article.language,
-                 article.text, fp.content_hash, page.fetched_at, utcnow(),
-                 len(article.text.split()), article.declared_language,
-                 article.language_confidence, article_id))
+            self.conn.execute(sql.UPDATE_ARTICLE,
+                              update_row(article_id, article, fp, page))
             self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
                               (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
             self.conn.execute("DELETE FROM removals WHERE article_id = ?", (article_id,))
@@ -215,10 +186,7 @@ class Store(SiteLearning, ReviewLookups):
         return True
 
     def _archive_version(self, article_id: int) -> None:
-        self.conn.execute(
-            "INSERT INTO article_versions (article_id, version, title, text, content_hash, "
-            "fetched_at, replaced_at) SELECT id, version, title, text, content_hash, "
-            "fetched_at, ? FROM articles WHERE id = ?", (utcnow(), article_id))
+        self.conn.execute(sql.ARCHIVE_VERSION, (utcnow(), article_id))
 
     def add_duplicate(self, rec: NewDuplicate) -> int:
         """Store a page that duplicates stored record ``rec.article_id``."""
@@ -229,17 +197,9 @@ class Store(SiteLearning, ReviewLookups):
         return duplicate_id
 
     def _insert_duplicate(self, rec: NewDuplicate) -> int:
-        a = rec.article
-        cur = self.conn.execute(
-            "INSERT INTO duplicates (url, article_id, similarity, method, title, text, "
-            "source, language, fetched_at, decided_at, declared_language, "
-            "language_confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (rec.url, rec.article_id, rec.similarity, rec.method,
-             a.title if a else None, a.text if a else None, rec.source,
-             a.language if a else None, rec.fetched_at, utcnow(),
-             a.declared_language if a else None, a.language_confidence if a else None))
+        (duplicate_id,) = self.conn.execute(sql.INSERT_DUPLICATE, duplicate_row(rec)).fetchone()
         self._write_aliases(rec.article_id, {rec.url}, rec.fetched_at)
-        return int(cur.lastrowid or 0)
+        return int(duplicate_id)
 
     def add_skipped(self, url: str, source: str, reason: str, feed_updated: str | None) -> None:
         """Remember a page we will not store (off topic), so it is not fetched again."""
@@ -254,38 +214,37 @@ class Store(SiteLearning, ReviewLookups):
         """Record a source visit; validators are kept from the last success when absent."""
         now = utcnow()
         with self._atomic(url):
-            self.conn.execute(
-                "INSERT INTO sources (name, kind, url) VALUES (?,?,?) ON CONFLICT(name) "
-                "DO UPDATE SET kind = excluded.kind, url = excluded.url", (name, kind, url))
+            self.conn.execute(sql.UPSERT_SOURCE, (name, kind, url))
             if ok:
-                self.conn.execute(
-                    "UPDATE sources SET etag = coalesce(?, etag), last_modified = "
-                    "coalesce(?, last_modified), last_status = ?, last_error = NULL, "
-                    "consecutive_failures = 0, last_attempt_at = ?, last_success_at = ?, "
-                    "next_attempt_at = ? WHERE name = ?",
-                    (etag, last_modified, status, now, now, next_attempt_at, name))
+                self.conn.execute(sql.SOURCE_OK, (etag, last_modified, status, now, now,
+                                                  next_attempt_at, name))
             else:
-                self.conn.execute(
-                    "UPDATE sources SET last_status = ?, last_error = ?, consecutive_failures = "
-                    "consecutive_failures + 1, last_attempt_at = ?, next_attempt_at = ? "
-                    "WHERE name = ?", (status, error, now, next_attempt_at, name))
+                self.conn.execute(sql.SOURCE_FAILED, (status, error, now, next_attempt_at, name))
 
-    def begin_cycle(self, sources: Iterable[str]) -> int:
+    def begin_cycle(self, sources: Iterable[str], worker: str | None = None) -> int:
         with self._atomic():
-            cur = self.conn.execute("INSERT INTO cycles (started_at, sources) VALUES (?, ?)",
-                                    (utcnow(), ",".join(sources)))
-        return int(cur.lastrowid or 0)
+            (cycle_id,) = self.conn.execute(sql.BEGIN_CYCLE, (utcnow(), ",".join(sources),
+                                                              worker)).fetchone()
+        return int(cycle_id)
 
     def end_cycle(self, cycle_id: int, summary_json: str,
                   fetch_log: Iterable[tuple[str, str | None, str, str | None, str]]) -> None:
         """Close a cycle with its summary and its fetch log rows (url, source, outcome,
         reason, at), in one transaction."""
         with self._atomic():
-            self.conn.execute("UPDATE cycles SET finished_at = ?, summary = ? WHERE id = ?",
-                              (utcnow(), summary_json, cycle_id))
-            self.conn.executemany(
-                "INSERT INTO fetch_log (cycle_id, url, source, outcome, reason, at) "
-                "VALUES (?,?,?,?,?,?)", ((cycle_id, *row) for row in fetch_log))
+            self.conn.execute(sql.END_CYCLE, (utcnow(), summary_json, cycle_id))
+            self.conn.executemany(sql.FETCH_LOG, ((cycle_id, *row) for row in fetch_log))
+
+    def decision(self, keys: Iterable[int], url: str | None = None
+                 ) -> contextlib.AbstractContextManager[None]:
+        """One page's decide-and-insert step. With one writer per file there is nothing
+        to lock: the step runs in the writer's open batch, as before."""
+        return contextlib.nullcontext()
+
+    def band_matches(self, bands: bytes) -> list[tuple[int, Fingerprint]]:
+        """Not kept here: a SQLite store's band keys live in its writer's memory."""
+        raise StoreError("the SQLite store keeps no band table: use NearDuplicateIndex "
+                         "(Store.shared is False)")
 
     @contextlib.contextmanager
     def batch(self, size: int = 32, max_age: float = 1.0) -> Iterator[Batch]:
@@ -317,9 +276,8 @@ class Store(SiteLearning, ReviewLookups):
 
     def _write_removals(self, article_id: int, article: object) -> None:
         removed = getattr(article, "removed", ())
-        self.conn.executemany(
-            "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
-            ((article_id, i, r.rule, r.text) for i, r in enumerate(removed)))
+        self.conn.executemany(sql.INSERT_REMOVAL,
+                              ((article_id, i, r.rule, r.text) for i, r in enumerate(removed)))
 
     def _write_aliases(self, article_id: int, urls: set[str], at: str) -> None:
         self.conn.executemany("INSERT OR IGNORE INTO url_aliases VALUES (?,?,?)",
@@ -376,3 +334,28 @@ def compress_html(html: bytes) -> bytes:
 
 def decompress_html(blob: bytes) -> bytes:
     return zlib_ng.decompress(blob)
+
+
+def article_row(rec: NewArticle) -> tuple[object, ...]:
+    """A new record's values in :data:`store.sql.ARTICLE_COLUMNS` order."""
+    a, fp = rec.article, rec.fingerprint
+    return (rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
+            fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
+            len(a.text.split()), rec.site or None, a.declared_language, a.language_confidence)
+
+
+def update_row(article_id: int, article: CleanedArticle, fp: Fingerprint,
+               page: RawPage) -> tuple[object, ...]:
+    """:data:`store.sql.UPDATE_ARTICLE`'s parameters."""
+    return (article.title, article.author, article.published, article.language,
+            article.text, fp.content_hash, page.fetched_at, utcnow(), len(article.text.split()),
+            article.declared_language, article.language_confidence, article_id)
+
+
+def duplicate_row(rec: NewDuplicate) -> tuple[object, ...]:
+    """:data:`store.sql.INSERT_DUPLICATE`'s parameters."""
+    a = rec.article
+    return (rec.url, rec.article_id, rec.similarity, rec.method, a.title if a else None,
+            a.text if a else None, rec.source, a.language if a else None, rec.fetched_at,
+            utcnow(), a.declared_language if a else None,
+            a.language_confidence if a else None)

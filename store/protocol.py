@@ -6,12 +6,11 @@ typed against :class:`Storage`, never against a backend, so a second backend
 same body of tests checks both. :class:`store.db.Store` is the SQLite one.
 
 Every write is one transaction (a savepoint inside :meth:`Storage.batch`), and
-every value crossing this interface is one of :mod:`ingest.types`. Two
-operations are still the SQLite backend's own and take a
-:class:`store.db.Store`: ``reprocess`` (:mod:`store.rebuild`) and applying an
-editor's split or merge (:mod:`store.reviews`); a second backend brings its
-own versions of those. ``tests/test_storage.py`` is the body of tests every
-backend passes::
+every value crossing this interface is one of :mod:`ingest.types`.
+:class:`store.pg.db.PgStore` is the PostgreSQL one, for several workers on one
+store: its :meth:`Storage.decision` takes the page's advisory locks, and
+sources and URLs are leased and claimed through :mod:`store.coordination`.
+``tests/test_storage.py`` is the body of tests every backend passes::
 
     def run(storage: Storage) -> None:
         cycle = storage.begin_cycle(["lemonde"])
@@ -23,7 +22,7 @@ backend passes::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
@@ -85,8 +84,26 @@ class Storage(Protocol):
                       error: str | None = None, etag: str | None = None,
                       last_modified: str | None = None,
                       next_attempt_at: str | None = None) -> None: ...
-    def begin_cycle(self, sources: Iterable[str]) -> int: ...
+    def begin_cycle(self, sources: Iterable[str], worker: str | None = None) -> int: ...
     def end_cycle(self, cycle_id: int, summary_json: str,
                   fetch_log: Iterable[FetchLogRow]) -> None: ...
     def batch(self, size: int = 32, max_age: float = 1.0) -> AbstractContextManager[Batch]: ...
     def close(self) -> None: ...
+
+    # -- several processes on one store (store.coordination) --------------------------
+    shared: bool
+    """True when other processes decide on this store at the same time (PostgreSQL):
+    the band keys are then read from the store (:meth:`band_matches`), each page's
+    decision runs under :meth:`decision`'s locks, and per-site templates are read
+    fresh rather than cached."""
+
+    def decision(self, keys: Iterable[int], url: str | None = None
+                 ) -> AbstractContextManager[None]: ...
+    def band_matches(self, bands: bytes) -> list[tuple[int, Fingerprint]]: ...
+    def lease_source(self, name: str, worker: str, *, ttl: float,
+                     min_gap: float = 0.0) -> bool: ...
+    def claim_urls(self, urls: Sequence[str], worker: str, *, ttl: float) -> frozenset[str]: ...
+    def renew(self, worker: str, *, ttl: float) -> int: ...
+    def release(self, worker: str, sources: Sequence[str] = ()) -> None: ...
+    def worker_seen(self, worker: str, *, cycles: int = 0, pages: int = 0,
+                    seconds: float = 0.0) -> None: ...

@@ -11,8 +11,8 @@ through merges), never the whole table::
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +27,13 @@ class _Row:
 
 _SPLITS = """
 WITH RECURSIVE absorbed(id) AS (
-    SELECT ? UNION SELECT r.article_id FROM reviews r JOIN absorbed a ON r.target_id = a.id
-    WHERE r.action = 'merge'
+    SELECT CAST(? AS BIGINT) UNION SELECT r.article_id FROM reviews r
+    JOIN absorbed a ON r.target_id = a.id WHERE r.action = 'merge'
 )
 SELECT s.id, s.action, s.article_id, s.target_id, s.url, s.similarity FROM reviews s
 WHERE s.action = 'split'
-  AND (s.url IN ({urls}) OR s.article_id IN absorbed OR s.target_id IN absorbed)
+  AND (s.url IN ({urls}) OR s.article_id IN (SELECT id FROM absorbed)
+       OR s.target_id IN (SELECT id FROM absorbed))
   AND NOT EXISTS (SELECT 1 FROM reviews m WHERE m.action = 'merge' AND m.url = s.url
                   AND m.id > s.id)
 ORDER BY s.id
@@ -40,9 +41,10 @@ ORDER BY s.id
 
 
 class ReviewLookups:
-    """Mixin of :class:`store.db.Store` (needs ``self.conn``)."""
+    """Mixin of both stores (needs ``self.conn.execute`` with ``?`` placeholders: the
+    SQL is portable, and PostgreSQL's connection rewrites the placeholders)."""
 
-    conn: sqlite3.Connection
+    conn: Any
 
     def review_constraints(self, *urls: str) -> tuple[tuple[int, float] | None, frozenset[int]]:
         """Both answers a new page's decision needs, with one look at whether there is any

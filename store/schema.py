@@ -319,3 +319,27 @@ def _identified_language(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN declared_language TEXT")
         db.execute(f"ALTER TABLE {table} ADD COLUMN language_confidence REAL")
     db.execute("ALTER TABLE pages ADD COLUMN language_hint TEXT")
+
+
+@MIGRATIONS(name="0010_cluster")
+def _cluster(db: Database) -> None:
+    """Coordination of several processes on one store (issue 14): who visits which source
+    (``source_leases``), who fetches which URL (``url_claims``), which workers run
+    (``workers``) and which worker ran each cycle (``cycles.worker_id``). Lease times
+    are Unix seconds (REAL): they are compared, never shown as dates."""
+    for statement in _CLUSTER:
+        db.execute(statement)
+
+
+_CLUSTER = (
+    "CREATE TABLE source_leases (name TEXT PRIMARY KEY, worker_id TEXT NOT NULL, "
+    "leased_at REAL NOT NULL, expires_at REAL NOT NULL)",
+    "CREATE TABLE url_claims (url TEXT PRIMARY KEY, worker_id TEXT NOT NULL, "
+    "expires_at REAL NOT NULL)",
+    "CREATE INDEX url_claims_worker_id ON url_claims(worker_id)",
+    "CREATE INDEX url_claims_expires_at ON url_claims(expires_at)",
+    "CREATE TABLE workers (worker_id TEXT PRIMARY KEY, host TEXT, pid INTEGER, "
+    "started_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, cycles INTEGER NOT NULL DEFAULT 0, "
+    "pages INTEGER NOT NULL DEFAULT 0, busy_seconds REAL NOT NULL DEFAULT 0)",
+    "ALTER TABLE cycles ADD COLUMN worker_id TEXT",
+)

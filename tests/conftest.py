@@ -31,3 +31,26 @@ if os.environ.get("NEWSDEDUP_CI"):
 def loopback() -> Iterator[LoopbackServer]:
     with LoopbackServer() as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """One throwaway PostgreSQL cluster for the session (``tests/pgcluster.py``)."""
+    from pgcluster import pg_cluster
+
+    with pg_cluster() as url:
+        yield url
+
+
+_PG_DATABASES = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty database on the session's cluster: each test starts from nothing."""
+    import psycopg
+
+    name = f"t{next(_PG_DATABASES)}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_server.rsplit("/", 1)[0] + f"/{name}"

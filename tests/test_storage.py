@@ -1,7 +1,8 @@
 """One body of tests for every storage backend, through the ``Storage`` protocol only.
 
-Each backend is a factory in ``BACKENDS`` (today SQLite: a real file); a second
-backend joins by adding its factory here, and every test below runs on it too.
+Each backend is a factory in ``BACKENDS``: SQLite on a real file, PostgreSQL on a
+fresh database of a real throwaway cluster (``tests/pgcluster.py``); every test
+below runs on both.
 The tests use nothing but the protocol's methods, so they hold the contract,
 not one backend's SQL.
 """
@@ -25,10 +26,12 @@ from ingest.types import (
     Removal,
 )
 from store.db import Store
+from store.pg.db import PgStore
 from store.protocol import Storage
 
-BACKENDS: dict[str, Callable[[Path], Storage]] = {
-    "sqlite": lambda directory: Store.open(directory / "news.db"),
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Storage]] = {
+    "sqlite": lambda request, directory: Store.open(directory / "news.db"),
+    "postgresql": lambda request, directory: PgStore.open(request.getfixturevalue("pg_url")),
 }
 TEXT = ("The court heard the first witness on Monday in the case between the two founders "
         "of the laboratory, who disagree about what its charter promised.")
@@ -37,7 +40,7 @@ SETTINGS = DedupSettings()
 
 @pytest.fixture(params=sorted(BACKENDS))
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    backend = BACKENDS[request.param](tmp_path)
+    backend = BACKENDS[request.param](request, tmp_path)
     yield backend
     backend.close()
 

@@ -1,0 +1,1 @@
+"""The PostgreSQL backend: many workers, on many machines, on one shared store."""

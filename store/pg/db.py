@@ -1,0 +1,328 @@
+"""The PostgreSQL store: several workers, on several machines, on one database.
+
+It answers the same :class:`store.protocol.Storage` as the SQLite store, mostly
+with the same statements (:mod:`store.sql`). What several writers need besides:
+
+- **one decision at a time per story**: :meth:`PgStore.decision` opens the
+  transaction a page is decided and stored in, and takes transaction-scoped
+  advisory locks on its keys (its LSH band keys, its text hash, its URL's
+  identity key, its site) in ascending order, so two copies of one story decided
+  at the same second queue on a shared band key: the second sees the first's
+  record and becomes its duplicate. Pages of unrelated stories share no key and
+  do not wait;
+- **a shared index**: the band keys are rows of ``lsh_bands`` (indexed), read in
+  one query with the candidates' signatures (:meth:`PgStore.band_matches`);
+- **leases and claims** (:mod:`store.coordination`), on the server's clock.
+
+Every write is its own transaction (a page's is committed before the next page
+is decided, so its locks are held for milliseconds); :meth:`PgStore.batch`
+only counts::
+
+    with PgStore.open("postgresql://news@db.example/news") as store:
+        with store.decision(keys, url):
+            ...  # read the facts, decide, add_article(...)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import TracebackType
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from ingest.errors import StoreError
+from ingest.types import (
+    CleanedArticle,
+    Fingerprint,
+    KnownUrl,
+    NewArticle,
+    NewDuplicate,
+    RawPage,
+    SourceState,
+)
+from ingest.urls import identity_key
+from store import sql
+from store.batch import Batch
+from store.coordination import Coordination
+from store.db import article_row, compress_html, duplicate_row, update_row
+from store.pg import schema
+from store.pg.conn import QmarkConnection, open_pool
+from store.pg.learning import UPSERT_SIGNATURE, PgSiteLearning, lsh_keys
+from store.reviewlookups import ReviewLookups
+from store.sqlvalues import int_or_none, str_or_none, utcnow
+
+REBUILD_LOCK = 0x6E65_7773_7265_6275  # "newsrebu": decisions share it, a rebuild owns it
+
+_BAND_MATCHES = (
+    "SELECT s.article_id, s.language, s.n_shingles, s.minhash, s.bands, a.content_hash "
+    "FROM signatures s JOIN articles a ON a.id = s.article_id WHERE s.article_id IN "
+    "(SELECT article_id FROM lsh_bands WHERE key = ANY(%s::int8[]))")
+
+_LOCK_KEYS = ("SELECT count(pg_advisory_xact_lock(k)) FROM "
+              "(SELECT DISTINCT k FROM unnest(%s::int8[]) AS k ORDER BY k OFFSET 0) AS s")
+
+
+class PgStore(PgSiteLearning, ReviewLookups, Coordination):
+    """Typed reads and transactional writes over the newsdedup schema in PostgreSQL."""
+
+    shared = True
+    _NOW = "extract(epoch FROM clock_timestamp())::float8"
+
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
+        self.pool = pool
+        self._raw = pool.getconn()
+        self.conn = QmarkConnection(self._raw)
+        # During `reprocess`, the id each re-created record must keep (see store.rebuild).
+        self.id_plan: Callable[[str], int | None] | None = None
+        schema.apply(self.conn)
+
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 4) -> PgStore:
+        """Connect (a small pool), and create or migrate the schema if needed."""
+        pool = open_pool(url, max_size=pool_size)
+        try:
+            return cls(pool)
+        except BaseException:
+            pool.close()
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.pool.putconn(self._raw)
+        self.pool.close()
+
+    def __enter__(self) -> PgStore:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _one(self, statement: str, params: Iterable[object] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.conn.execute(statement, tuple(params)).fetchone()
+        return row
+
+    def _atomic(self, url: str | None = None) -> contextlib.AbstractContextManager[None]:
+        return self.conn.transaction(url)
+
+    def _each(self, values: Sequence[str]) -> tuple[str, object]:
+        return "SELECT unnest(?::text[]) AS value", list(values)
+
+    # -- reads used by the pipeline ---------------------------------------------------
+
+    def known_url(self, url: str) -> KnownUrl | None:
+        row = self._one(sql.KNOWN_URL, (url, url, url, url, identity_key(url)))
+        if row is None:
+            return None
+        kind, article_id, feed_updated, reason, at, _ = row
+        return KnownUrl(str(kind), int_or_none(article_id), str_or_none(feed_updated),
+                        str_or_none(reason), str_or_none(at))
+
+    def article_for_url(self, url: str) -> int | None:
+        row = self._one(sql.ARTICLE_FOR_URL, (url, url, identity_key(url)))
+        return int_or_none(row[0]) if row else None
+
+    def article_for_hash(self, content_hash: str) -> int | None:
+        row = self._one(sql.ARTICLE_FOR_HASH, (content_hash,))
+        return int_or_none(row[0]) if row else None
+
+    def fingerprint(self, article_id: int) -> Fingerprint | None:
+        row = self._one(sql.FINGERPRINT, (article_id,))
+        if row is None:
+            return None
+        return Fingerprint(content_hash=row[4], language=row[0], n_shingles=row[1],
+                           minhash=bytes(row[2]), bands=bytes(row[3]))
+
+    def band_rows(self, after_id: int = 0) -> Iterator[tuple[int, int, bytes]]:
+        with self.pool.connection() as conn, conn.cursor(name="band_rows") as cur:
+            conn.autocommit = False  # a named (server-side) cursor needs a transaction
+            try:
+                cur.execute(sql.BAND_ROWS.replace("?", "%s"), (after_id,))
+                for article_id, n, bands in cur:
+                    yield int(article_id), int(n), bytes(bands)
+            finally:
+                conn.rollback()
+                conn.autocommit = True
+
+    def band_matches(self, bands: bytes) -> list[tuple[int, Fingerprint]]:
+        """Stored records sharing a band key with ``bands``, with their signatures, in
+        one query (the near tier's candidates, not yet confirmed)."""
+        rows = self.conn.native(_BAND_MATCHES, (lsh_keys(bands),)).fetchall()
+        return [(int(r[0]), Fingerprint(content_hash=r[5], language=r[1], n_shingles=r[2],
+                                        minhash=bytes(r[3]), bands=bytes(r[4])))
+                for r in rows]
+
+    def max_article_id(self) -> int:
+        row = self._one(sql.MAX_ARTICLE_ID)
+        return int(row[0]) if row else 0
+
+    def index_generation(self) -> int:
+        row = self._one("SELECT generation FROM index_state WHERE id = 1")
+        return int(row[0]) if row else 0
+
+    def source_state(self, name: str) -> SourceState | None:
+        row = self._one(sql.SOURCE_STATE, (name,))
+        if row is None:
+            return None
+        return SourceState(str(row[0]), str_or_none(row[1]), str_or_none(row[2]),
+                           int(row[3] or 0), str_or_none(row[4]), str_or_none(row[5]))
+
+    def child_source_urls(self, name: str) -> list[str]:
+        rows = self.conn.execute("SELECT url FROM sources WHERE starts_with(name, ?) "
+                                 "ORDER BY seq", (f"{name} > ",))
+        return [str(url) for (url,) in rows]
+
+    # -- one decision at a time per story ---------------------------------------------
+
+    @contextlib.contextmanager
+    def decision(self, keys: Iterable[int], url: str | None = None) -> Iterator[None]:
+        """A transaction holding advisory locks on ``keys`` (signed 64-bit integers) until
+        it ends; the page's reads, decision and writes run inside it. Taken in ascending
+        order in one statement, so two decisions never deadlock; a ``reprocess`` holds
+        the rebuild lock exclusively, and decisions wait for it."""
+        with self.conn.transaction(url):
+            self.conn.native("SELECT pg_advisory_xact_lock_shared(%s)", (REBUILD_LOCK,),
+                             url=url)
+            self.conn.native(_LOCK_KEYS, (sorted(set(keys)),), url=url)
+            yield
+
+    # -- writes -----------------------------------------------------------------------
+
+    def add_article(self, rec: NewArticle) -> int:
+        fp = rec.fingerprint
+        with self._atomic(rec.url):
+            planned = self.id_plan(rec.url) if self.id_plan else None
+            if planned is None:
+                (article_id,) = self.conn.execute(
+                    f"INSERT INTO articles ({sql.ARTICLE_COLUMNS}) VALUES "
+                    f"({','.join('?' * 15)}) RETURNING id", article_row(rec),
+                    url=rec.url).fetchone()
+            else:
+                (article_id,) = self.conn.execute(
+                    f"INSERT INTO articles (id, {sql.ARTICLE_COLUMNS}) VALUES "
+                    f"({','.join('?' * 16)}) RETURNING id", (planned, *article_row(rec)),
+                    url=rec.url).fetchone()
+            article_id = int(article_id)
+            self._learn(rec.site, rec.learn)
+            self.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
+                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
+            self._write_bands(article_id, fp.bands)
+            self._write_removals(article_id, rec.article)
+            self._write_aliases(article_id, {rec.url, rec.page.url}, rec.page.fetched_at)
+            self._write_page(rec.page, article_id=article_id)
+            if rec.page.url != rec.url:
+                self._insert_duplicate(NewDuplicate(
+                    url=rec.page.url, source=rec.source, article_id=article_id, method="url",
+                    similarity=1.0, fetched_at=rec.page.fetched_at))
+        return article_id
+
+    def update_article(self, article_id: int, article: CleanedArticle, fp: Fingerprint,
+                       page: RawPage) -> bool:
+        row = self._one("SELECT content_hash FROM articles WHERE id = ?", (article_id,))
+        if row is None:
+            raise StoreError(f"no article {article_id} to update", url=page.url)
+        with self._atomic(page.url):
+            self.conn.execute("UPDATE articles SET feed_updated = ? WHERE id = ?",
+                              (page.feed_updated, article_id))
+            if row[0] == fp.content_hash:
+                return False
+            self.conn.execute(sql.ARCHIVE_VERSION, (utcnow(), article_id))
+            self.conn.execute(sql.UPDATE_ARTICLE, update_row(article_id, article, fp, page))
+            self.conn.execute(UPSERT_SIGNATURE, (article_id, fp.language, fp.n_shingles,
+                                                 fp.minhash, fp.bands))
+            self._write_bands(article_id, fp.bands)
+            self.conn.execute("DELETE FROM removals WHERE article_id = ?", (article_id,))
+            self._write_removals(article_id, article)
+            self._write_page(page, article_id=article_id)
+        return True
+
+    def add_duplicate(self, rec: NewDuplicate) -> int:
+        with self._atomic(rec.url):
+            duplicate_id = self._insert_duplicate(rec)
+            if rec.page is not None:
+                self._write_page(rec.page, duplicate_id=duplicate_id)
+        return duplicate_id
+
+    def _insert_duplicate(self, rec: NewDuplicate) -> int:
+        (duplicate_id,) = self.conn.execute(sql.INSERT_DUPLICATE, duplicate_row(rec),
+                                            url=rec.url).fetchone()
+        self._write_aliases(rec.article_id, {rec.url}, rec.fetched_at)
+        return int(duplicate_id)
+
+    def add_skipped(self, url: str, source: str, reason: str, feed_updated: str | None) -> None:
+        with self._atomic(url):
+            self.conn.execute(
+                "INSERT INTO skipped VALUES (?,?,?,?,?) ON CONFLICT (url) DO UPDATE SET "
+                "source = excluded.source, reason = excluded.reason, "
+                "feed_updated = excluded.feed_updated, at = excluded.at",
+                (url, source, reason, feed_updated, utcnow()), url=url)
+
+    def record_source(self, name: str, kind: str, url: str, *, ok: bool, status: int | None,
+                      error: str | None = None, etag: str | None = None,
+                      last_modified: str | None = None, next_attempt_at: str | None = None,
+                      ) -> None:
+        now = utcnow()
+        with self._atomic(url):
+            self.conn.execute(sql.UPSERT_SOURCE, (name, kind, url), url=url)
+            if ok:
+                self.conn.execute(sql.SOURCE_OK, (etag, last_modified, status, now, now,
+                                                  next_attempt_at, name), url=url)
+            else:
+                self.conn.execute(sql.SOURCE_FAILED, (status, error, now, next_attempt_at,
+                                                      name), url=url)
+
+    def begin_cycle(self, sources: Iterable[str], worker: str | None = None) -> int:
+        row = self._one(sql.BEGIN_CYCLE, (utcnow(), ",".join(sources), worker))
+        assert row is not None
+        return int(row[0])
+
+    def end_cycle(self, cycle_id: int, summary_json: str,
+                  fetch_log: Iterable[tuple[str, str | None, str, str | None, str]]) -> None:
+        with self._atomic():
+            self.conn.execute(sql.END_CYCLE, (utcnow(), summary_json, cycle_id))
+            self.conn.executemany(sql.FETCH_LOG, ((cycle_id, *row) for row in fetch_log))
+
+    @contextlib.contextmanager
+    def batch(self, size: int = 32, max_age: float = 1.0) -> Iterator[Batch]:
+        """Counts pages only: each page is already committed by its own transaction (its
+        decision's locks must not outlive it)."""
+        yield Batch(lambda: None, size=size, max_age=max_age)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _write_bands(self, article_id: int, bands: bytes) -> None:
+        """Index a record's band keys; an updated record keeps its old ones too, as the
+        in-memory index does (both band sets nominate it; confirmation reads the current
+        signature)."""
+        self.conn.native("INSERT INTO lsh_bands (key, article_id) SELECT unnest(%s::int8[]), "
+                         "%s ON CONFLICT DO NOTHING", (lsh_keys(bands), article_id))
+
+    def _write_removals(self, article_id: int, article: object) -> None:
+        removed = getattr(article, "removed", ())
+        self.conn.executemany(sql.INSERT_REMOVAL,
+                              ((article_id, i, r.rule, r.text) for i, r in enumerate(removed)))
+
+    def _write_aliases(self, article_id: int, urls: set[str], at: str) -> None:
+        self.conn.executemany("INSERT INTO url_aliases VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                              ((u, article_id, at) for u in sorted(urls)))
+        self.conn.executemany("INSERT INTO url_keys VALUES (?,?) ON CONFLICT DO NOTHING",
+                              ((identity_key(u), article_id) for u in sorted(urls)))
+
+    def _write_page(self, page: RawPage, *, article_id: int | None = None,
+                    duplicate_id: int | None = None) -> None:
+        self.conn.execute("DELETE FROM skipped WHERE url = ?", (page.url,))
+        self.conn.execute(
+            "INSERT INTO pages (url, final_url, source, article_id, duplicate_id, charset, "
+            "html, fetched_at, feed_updated, language_hint) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url, "
+            "source = excluded.source, article_id = excluded.article_id, "
+            "duplicate_id = excluded.duplicate_id, charset = excluded.charset, "
+            "html = excluded.html, fetched_at = excluded.fetched_at, "
+            "feed_updated = excluded.feed_updated, language_hint = excluded.language_hint, "
+            "seq = nextval(pg_get_serial_sequence('pages', 'seq'))",
+            (page.url, page.final_url, page.source, article_id, duplicate_id, page.charset,
+             compress_html(page.html), page.fetched_at, page.feed_updated, page.language_hint),
+            url=page.url)
