@@ -35,7 +35,7 @@ from typing import Any
 
 from ingest import logs
 from ingest.config import Config, ExtractSettings, SourceSettings, load_config
-from ingest.dedup.index import NearDuplicateIndex
+from ingest.dedup.stored import index_for
 from ingest.errors import ConfigError, NewsdedupError
 from ingest.fetch.fetcher import Fetcher
 from ingest.pipeline.cycle import Pipeline, pool_processor
@@ -44,8 +44,8 @@ from ingest.pipeline.process import PageJob, clean_job, warm_up
 from ingest.pipeline.reprocess import reprocess
 from ingest.pipeline.workers import WorkerPool
 from report.cli import add_report_parsers
-from store.db import Store
-from store.queries import sqlite_totals, stats
+from store.backends import open_store
+from store.queries import cluster_view, stats, store_totals
 
 log = logging.getLogger("newsdedup")
 EXIT_CONFIG = 2
@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
                               "redo extraction, cleaning and dedup from stored pages")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", default="config.toml", help="default: ./config.toml")
+        if name in ("run", "once"):
+            sub.add_argument("--worker-id", default=None,
+                             help="this worker's name on a shared store (default: "
+                                  "[cluster] worker_id, else host-pid)")
         sub.set_defaults(func=func)
     sub = commands.add_parser("extract", help="extract and clean local HTML files")
     sub.add_argument("files", nargs="+", metavar="FILE", help=".html or .html.gz")
@@ -97,19 +101,20 @@ def _log_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
 class Service:
     """The wired parts for ``once`` and ``run``: one store, index and worker pool."""
 
-    def __init__(self, config: Config, metrics: Metrics | None = None) -> None:
+    def __init__(self, config: Config, metrics: Metrics | None = None,
+                 worker: str | None = None) -> None:
         self.config = config
         self.metrics = metrics
         self.stop = threading.Event()
-        self.store = Store.open(config.db_path)
-        self.index = NearDuplicateIndex(config.dedup, self.store.fingerprint)
+        self.store = open_store(config.store_target, pool_size=config.store.pool_size)
         self._indexed = (self.store.index_generation(), self.store.max_article_id())
-        self.index.load(self.store.band_rows())
+        self.index = index_for(config.dedup, self.store)
         self.pool = WorkerPool(config.extract.workers, config.extract.timeout_seconds,
                                warmup=warm_up).start()
         self.pipeline = Pipeline(config, self.store, self.index,
                                  fetcher_factory=lambda: Fetcher(config.fetch),
-                                 processor=pool_processor(self.pool), stop=self.stop)
+                                 processor=pool_processor(self.pool), stop=self.stop,
+                                 worker=worker)
         self._busy = threading.Lock()
 
     def cycle(self, sources: Sequence[SourceSettings]) -> dict[str, Any]:
@@ -131,11 +136,13 @@ class Service:
         return dict(json.loads(summary.to_json()))
 
     def _refresh_index(self) -> None:
-        """Index records other processes made since (a split); reload after a reprocess."""
+        """Index records other processes made since (a split); reload after a reprocess.
+        A shared store's index is its own table: nothing to do."""
+        if self.store.shared:
+            return
         generation, seen = self._indexed
         if self.store.index_generation() != generation:
-            self.index = NearDuplicateIndex(self.config.dedup, self.store.fingerprint)
-            self.index.load(self.store.band_rows())
+            self.index = index_for(self.config.dedup, self.store)
             self.pipeline.index = self.index
         else:
             self.index.load(self.store.band_rows(after_id=seen))
@@ -209,7 +216,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     """
     config = load_config(args.config)
     with _StopSignals() as signals:
-        service = Service(config)
+        service = Service(config, worker=args.worker_id)
         signals.stop = service.stop  # a signal before this line: no cycle at all
         try:
             summary = service.cycle(config.sources) if signals.received is None else {}
@@ -234,19 +241,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with _StopSignals() as signals:
         config = load_config(args.config)
-        metrics = Metrics(totals=sqlite_totals(config.db_path))
+        service = Service(config, worker=args.worker_id)
+        metrics = Metrics(totals=store_totals(service.store), worker=service.pipeline.worker)
+        service.metrics = metrics
         server = _metrics_server(config, metrics)
-        service = Service(config, metrics)
         service.pipeline.honour_backoff = True  # `once` tries every source; the daemon waits
-        # One executor thread: cycles share one store connection and one index.
+        service.pipeline.min_gap = lambda source: 30.0 * _interval(config, source)
+        # One executor thread: cycles share one store connection and one index. Every
+        # worker on a shared store schedules every source; the lease decides who visits.
         scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)},
                                         job_defaults={"coalesce": True, "max_instances": 1})
         for source in config.sources:
-            minutes = source.interval_minutes or config.schedule.interval_minutes
             scheduler.add_job(_job, "interval", args=(service, source), id=source.name,
-                              minutes=minutes, jitter=config.schedule.jitter_seconds,
+                              minutes=_interval(config, source),
+                              jitter=config.schedule.jitter_seconds,
                               next_run_time=_now(), misfire_grace_time=None)
-        logs.event(log, "daemon_start", sources=len(config.sources), db=str(config.db_path))
+        logs.event(log, "daemon_start", sources=len(config.sources), worker=service.pipeline.worker,
+                   store=_store_name(config))
         try:
             if signals.received is None:
                 scheduler.start()
@@ -260,6 +271,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             service.shutdown()
             logs.event(log, "daemon_stop")
     return 0
+
+
+def _interval(config: Config, source: SourceSettings) -> float:
+    """Minutes between two visits of ``source``."""
+    return source.interval_minutes or config.schedule.interval_minutes
+
+
+def _store_name(config: Config) -> str:
+    from store.pg.conn import redact
+
+    return redact(config.store.url) if config.store.url else str(config.db_path)
 
 
 def _metrics_server(config: Config, metrics: Metrics) -> MetricsServer | None:
@@ -329,7 +351,7 @@ def _read_html(path: Path) -> bytes:
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store.open(config.db_path) as store, \
+    with open_store(config.store_target) as store, \
             WorkerPool(config.extract.workers, config.extract.timeout_seconds,
                        warmup=warm_up) as pool:
         counts = asyncio.run(reprocess(config, store, pool_processor(pool)))
@@ -339,8 +361,11 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store.open(config.db_path) as store:
-        print(json.dumps(stats(store.conn), indent=2, ensure_ascii=False))
+    with open_store(config.store_target) as store:
+        report = stats(store.conn)
+        report["cluster"] = cluster_view(store.conn, time.time(), {
+            s.name: 60.0 * _interval(config, s) for s in config.sources})
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 
 

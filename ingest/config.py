@@ -32,6 +32,14 @@ _KINDS: tuple[str, ...] = get_args(SourceKind)
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
     path: str = "news.db"
+    url: str = ""  # "postgresql://user@host/db": the shared PostgreSQL store instead of `path`
+    pool_size: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    worker_id: str = ""  # "": host-pid; `run --worker-id` overrides
+    lease_seconds: float = 300.0  # a dead worker's sources and URLs are free again after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +110,19 @@ class Config:
     sources: tuple[SourceSettings, ...]
     clean: CleanSettings = CleanSettings()
     metrics: MetricsSettings = MetricsSettings()
+    cluster: ClusterSettings = ClusterSettings()
     base_dir: Path = Path(".")
 
     @property
     def db_path(self) -> Path:
         path = Path(self.store.path)
         return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def store_target(self) -> str | Path:
+        """What :func:`store.backends.open_store` opens: the PostgreSQL URL, else the
+        SQLite file."""
+        return self.store.url or self.db_path
 
 
 def load_config(path: str | Path) -> Config:
@@ -126,7 +141,7 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", "", f"not valid TOML: {exc}") from exc
     _reject_unknown("", raw, {"store", "schedule", "fetch", "topic", "dedup", "extract",
-                              "clean", "metrics", "sources"})
+                              "clean", "metrics", "cluster", "sources"})
     return Config(
         store=_store(_table(raw, "store")),
         schedule=_schedule(_table(raw, "schedule")),
@@ -137,6 +152,7 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
         sources=_sources(raw.get("sources", [])),
         clean=_clean(_table(raw, "clean")),
         metrics=_metrics(_table(raw, "metrics")),
+        cluster=_cluster(_table(raw, "cluster")),
         base_dir=base_dir,
     )
 
@@ -183,8 +199,32 @@ def _string(table: Mapping[str, Any], prefix: str, key: str, default: str) -> st
 
 
 def _store(t: Mapping[str, Any]) -> StoreSettings:
-    _reject_unknown("store", t, {"path"})
-    return StoreSettings(path=_string(t, "store", "path", StoreSettings().path))
+    _reject_unknown("store", t, {"path", "url", "pool_size"})
+    d = StoreSettings()
+    url = t.get("url", "")
+    if url != "" and (not isinstance(url, str)
+                      or not url.startswith(("postgresql://", "postgres://"))):
+        raise ConfigError("store.url", url, 'must be a PostgreSQL URL such as '
+                          '"postgresql://newsdedup@db.example:5432/news" (a password is '
+                          "better kept in ~/.pgpass or PGPASSWORD), or left out for SQLite")
+    if url and "path" in t:
+        raise ConfigError("store.path", t["path"], "set either store.path (SQLite) or "
+                          "store.url (PostgreSQL), not both")
+    return StoreSettings(path=_string(t, "store", "path", d.path), url=url,
+                         pool_size=_number(t, "store", "pool_size", d.pool_size, 2, 64,
+                                           integer=True))
+
+
+def _cluster(t: Mapping[str, Any]) -> ClusterSettings:
+    _reject_unknown("cluster", t, {"worker_id", "lease_seconds"})
+    d = ClusterSettings()
+    worker = t.get("worker_id", d.worker_id)
+    if worker != "" and (not isinstance(worker, str) or not worker.strip()):
+        raise ConfigError("cluster.worker_id", worker,
+                          'must be a non-empty string such as "crawler-2", or left out')
+    return ClusterSettings(
+        worker_id=worker,
+        lease_seconds=_number(t, "cluster", "lease_seconds", d.lease_seconds, 2.0))
 
 
 def _schedule(t: Mapping[str, Any]) -> ScheduleSettings:

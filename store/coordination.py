@@ -53,9 +53,11 @@ class Coordination:
 
     def lease_source(self, name: str, worker: str, *, ttl: float, min_gap: float = 0.0) -> bool:
         """Take source ``name`` for ``ttl`` seconds, unless another worker holds a live
-        lease on it or it was leased less than ``min_gap`` seconds ago (a daemon's visit
-        interval: other workers' schedules then skip it). The same worker may take back
-        its own lease (a restart under the same ``--worker-id``)."""
+        lease on it or a visit of it was completed less than ``min_gap`` seconds ago (a
+        daemon's visit interval: other workers' schedules then skip it). A visit cut
+        short (its worker died) does not count: its source is free again as soon as
+        the lease expires. The same worker may take back its own lease (a restart
+        under the same ``--worker-id``)."""
         now = self._NOW
         with self._atomic(name):
             rows = self.conn.execute(
@@ -63,8 +65,8 @@ class Coordination:
                 f"VALUES (?, ?, {now}, {now} + ?) ON CONFLICT (name) DO UPDATE SET "
                 "worker_id = excluded.worker_id, leased_at = excluded.leased_at, "
                 "expires_at = excluded.expires_at "
-                "WHERE (l.expires_at < excluded.leased_at OR l.worker_id = excluded.worker_id) "
-                "AND l.leased_at <= excluded.leased_at - ? RETURNING name",
+                "WHERE (l.expires_at <= excluded.leased_at OR l.worker_id = excluded.worker_id) "
+                "AND coalesce(l.visited_at, 0) <= excluded.leased_at - ? RETURNING name",
                 (name, worker, float(ttl), float(min_gap))).fetchall()
         return bool(rows)
 
@@ -84,7 +86,7 @@ class Coordination:
                 f"INSERT INTO url_claims AS c (url, worker_id, expires_at) "
                 f"SELECT value, ?, {now} + ? FROM ({each}) AS e WHERE true "
                 "ON CONFLICT (url) DO UPDATE SET worker_id = excluded.worker_id, "
-                f"expires_at = excluded.expires_at WHERE c.expires_at < {now} "
+                f"expires_at = excluded.expires_at WHERE c.expires_at <= {now} "
                 "OR c.worker_id = excluded.worker_id RETURNING url",
                 (worker, float(ttl), listed)).fetchall()
         return frozenset(str(url) for (url,) in rows)
@@ -97,10 +99,10 @@ class Coordination:
         with self._atomic():
             held = self.conn.execute(
                 f"UPDATE source_leases SET expires_at = {now} + ? "
-                f"WHERE worker_id = ? AND expires_at >= {now} RETURNING name",
+                f"WHERE worker_id = ? AND expires_at > {now} RETURNING name",
                 (float(ttl), worker)).fetchall()
             self.conn.execute(f"UPDATE url_claims SET expires_at = {now} + ? "
-                              f"WHERE worker_id = ? AND expires_at >= {now}",
+                              f"WHERE worker_id = ? AND expires_at > {now}",
                               (float(ttl), worker))
         return len(held)
 
@@ -110,12 +112,33 @@ class Coordination:
         now = self._NOW
         with self._atomic():
             for name in sources:
-                self.conn.execute(f"UPDATE source_leases SET expires_at = {now} "
-                                  "WHERE name = ? AND worker_id = ?", (name, worker))
+                self.conn.execute(f"UPDATE source_leases SET expires_at = {now}, "
+                                  f"visited_at = {now} WHERE name = ? AND worker_id = ?",
+                                  (name, worker))
             self.conn.execute(f"UPDATE url_claims SET expires_at = {now} "
                               f"WHERE worker_id = ? AND expires_at > {now}", (worker,))
             self.conn.execute(f"DELETE FROM url_claims WHERE expires_at < {now} - ?",
                               (PURGE_AFTER_SECONDS,))
+
+    def reap(self) -> list[str]:
+        """Free at once the leases and claims of workers of this host whose process is
+        gone (killed, crashed): without waiting for their expiry, as a worker restarted
+        on the same machine would otherwise find its sources held for ``lease_seconds``.
+        Workers of other hosts are left to expire. Returns the reaped worker ids."""
+        host = socket.gethostname()
+        rows = self.conn.execute(
+            "SELECT w.worker_id, w.pid FROM workers w WHERE w.host = ? AND (EXISTS "
+            "(SELECT 1 FROM source_leases l WHERE l.worker_id = w.worker_id) OR EXISTS "
+            "(SELECT 1 FROM url_claims c WHERE c.worker_id = w.worker_id))",
+            (host,)).fetchall()
+        dead = [str(w) for w, pid in rows if pid is not None and not _alive(int(pid))]
+        now = self._NOW
+        with self._atomic():
+            for worker in dead:
+                for table in ("source_leases", "url_claims"):
+                    self.conn.execute(f"UPDATE {table} SET expires_at = {now} "
+                                      f"WHERE worker_id = ? AND expires_at > {now}", (worker,))
+        return dead
 
     def worker_seen(self, worker: str, *, cycles: int = 0, pages: int = 0,
                     seconds: float = 0.0) -> None:
@@ -142,3 +165,16 @@ def default_worker_id() -> str:
     True
     """
     return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (signal 0 checks, sends nothing)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
-from store.db import Store, decompress_html
+from store.db import decompress_html
 
 _DERIVED = ("duplicates", "signatures", "removals", "url_aliases", "url_keys",
             "site_paragraphs", "site_paragraph_sightings", "articles")
@@ -41,10 +42,15 @@ class Rebuild:
     """A write transaction (``BEGIN IMMEDIATE``) that re-creates the derived tables.
 
     Reads (:meth:`page_urls`, :meth:`load_page`, :meth:`old_text`) work before it
-    is entered, so the slow extraction runs without holding the write lock.
+    is entered, so the slow extraction runs without holding the write lock. The
+    PostgreSQL store's rebuild (:class:`store.pg.rebuild.PgRebuild`) changes only
+    how the transaction starts and ends, and the pages' order column.
     """
 
-    def __init__(self, store: Store) -> None:
+    _ORDER = "rowid"
+    _DERIVED: tuple[str, ...] = _DERIVED
+
+    def __init__(self, store: Any) -> None:
         self.store = store
         self._old_ids: dict[str, int] = {}
         self._meta: dict[int, tuple[int, str | None]] = {}
@@ -53,7 +59,8 @@ class Rebuild:
     def page_urls(self) -> list[str]:
         """Stored pages' URLs in the order they were first decided, except that a page an
         editor merged into a record comes after that record's page (see :func:`replay_order`)."""
-        urls = [u for (u,) in self.store.conn.execute("SELECT url FROM pages ORDER BY rowid")]
+        urls = [u for (u,) in self.store.conn.execute(
+            f"SELECT url FROM pages ORDER BY {self._ORDER}")]
         return replay_order(urls, self._merged_into())
 
     def _merged_into(self) -> dict[str, str]:
@@ -67,8 +74,8 @@ class Rebuild:
         row = self.store.conn.execute(
             "SELECT url, final_url, source, html, charset, fetched_at, feed_updated, "
             "language_hint FROM pages WHERE url = ?", (url,)).fetchone()
-        return StoredPage(row[0], row[1], row[2], decompress_html(row[3]), row[4], row[5],
-                          row[6], row[7])
+        return StoredPage(row[0], row[1], row[2], decompress_html(bytes(row[3])), row[4],
+                          row[5], row[6], row[7])
 
     def old_text(self, url: str) -> tuple[str, str | None, str | None] | None:
         """(text, title, declared language) a page had before the rebuild, as record or
@@ -83,10 +90,23 @@ class Rebuild:
             (url, url)).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
+    def _begin(self) -> None:
+        self.store.conn.execute("BEGIN IMMEDIATE")
+        self.store.conn.execute("PRAGMA defer_foreign_keys = ON")
+
+    def _commit(self) -> None:
+        self.store.conn.commit()
+
+    def _rollback(self) -> None:
+        self.store.conn.rollback()
+
+    def _bump_generation(self) -> None:
+        generation = self.store.index_generation() + 1
+        self.store.conn.execute(f"PRAGMA user_version = {generation:d}")
+
     def __enter__(self) -> Rebuild:
         conn = self.store.conn
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("PRAGMA defer_foreign_keys = ON")
+        self._begin()
         rows = conn.execute("SELECT id, url, version, updated_at FROM articles").fetchall()
         self._old_ids = {url: i for i, url, _, _ in rows}
         self._meta = {i: (v, u) for i, _, v, u in rows}
@@ -95,7 +115,7 @@ class Rebuild:
 
     def clear(self) -> None:
         """Empty the derived tables (inside the transaction) and plan record ids."""
-        for table in _DERIVED:
+        for table in self._DERIVED:
             self.store.conn.execute(f"DELETE FROM {table}")
         self.store.id_plan = self._plan
 
@@ -109,13 +129,13 @@ class Rebuild:
                  tb: TracebackType | None) -> None:
         self.store.id_plan = None
         if e is not None:
-            self.store.conn.rollback()
+            self._rollback()
             return
         try:
             self._finish()
-            self.store.conn.commit()
+            self._commit()
         except BaseException:
-            self.store.conn.rollback()
+            self._rollback()
             raise
 
     def _finish(self) -> None:
@@ -135,8 +155,7 @@ class Rebuild:
                      "(SELECT id FROM articles)")
         conn.execute("UPDATE pages SET duplicate_id = NULL WHERE duplicate_id NOT IN "
                      "(SELECT id FROM duplicates)")
-        generation = self.store.index_generation() + 1
-        conn.execute(f"PRAGMA user_version = {generation:d}")
+        self._bump_generation()
 
 
 def replay_order(urls: list[str], after: Mapping[str, str]) -> list[str]:

@@ -333,7 +333,7 @@ def _cluster(db: Database) -> None:
 
 _CLUSTER = (
     "CREATE TABLE source_leases (name TEXT PRIMARY KEY, worker_id TEXT NOT NULL, "
-    "leased_at REAL NOT NULL, expires_at REAL NOT NULL)",
+    "leased_at REAL NOT NULL, expires_at REAL NOT NULL, visited_at REAL)",
     "CREATE TABLE url_claims (url TEXT PRIMARY KEY, worker_id TEXT NOT NULL, "
     "expires_at REAL NOT NULL)",
     "CREATE INDEX url_claims_worker_id ON url_claims(worker_id)",

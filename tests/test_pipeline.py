@@ -1,7 +1,8 @@
 """One crawl cycle (``ingest.pipeline.cycle.Pipeline``) through its injection points.
 
 The fetcher is a real :class:`~ingest.fetch.fetcher.Fetcher` on a loopback site
-and the store a real SQLite file; the processor is an async function standing
+and the store a real SQLite file or a real PostgreSQL database (each test runs on
+both); the processor is an async function standing
 in for the worker pool (it builds a :class:`ProcessedPage` from the job's
 ``<p>`` blocks, can be slow, or raise), and the clock is injected so backoff
 and the retry of empty pages are decided without waiting hours.
@@ -17,11 +18,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from ingest.config import Config, load_config_text
-from ingest.dedup.index import NearDuplicateIndex
+from ingest.dedup.stored import index_for
 from ingest.errors import ExtractError, ExtractTimeout
 from ingest.fetch.fetcher import Fetcher
 from ingest.pipeline.cycle import Pipeline
@@ -31,6 +34,7 @@ from ingest.pipeline.stats import Stats
 from ingest.types import NO_FINGERPRINT, CleanedArticle, CycleSummary, Paragraph, ProcessedPage
 from loopback import LoopbackServer, status
 from newsweb import STORIES, json_feed, rss
+from store.backends import open_store
 from store.db import Store
 
 Processor = Callable[[PageJob], Awaitable[ProcessedPage]]
@@ -75,17 +79,28 @@ def config(tmp_path: Path, *sources: tuple[str, str, str],
         f'[schedule]\ninterval_minutes = 10\n[topic]\nall_of = {topic}\n{listed}')
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "news.db") as db:
-        yield db
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each cycle test runs on both backends: a SQLite file, a fresh PostgreSQL database."""
+    target = tmp_path / "news.db" if request.param == "sqlite" else \
+        request.getfixturevalue("pg_url")
+    with open_store(target) as db:
+        yield db  # type: ignore[misc]
 
 
 def pipeline(cfg: Config, store: Store, processor: Processor = plain, **kwargs: object
              ) -> Pipeline:
-    return Pipeline(cfg, store, NearDuplicateIndex(cfg.dedup, store.fingerprint),
+    return Pipeline(cfg, store, index_for(cfg.dedup, store),
                     fetcher_factory=lambda: Fetcher(cfg.fetch), processor=processor,
                     **kwargs)  # type: ignore[arg-type]
+
+
+def other_connection(store: Store) -> Any:
+    """A second connection to ``store``'s database, as another process would open."""
+    pool = getattr(store, "pool", None)
+    if pool is not None:
+        return psycopg.connect(pool.conninfo, autocommit=True)
+    return sqlite3.connect(store.db.conn.execute("PRAGMA database_list").fetchone()[2])
 
 
 def cycle(pipe: Pipeline) -> CycleSummary:
@@ -142,7 +157,7 @@ def test_a_recorded_page_is_committed_before_the_writer_waits_on_a_slow_one(
         tmp_path: Path, store: Store, loopback: LoopbackServer) -> None:
     loopback.add("/a", page_html("en1"))
     loopback.add("/b", page_html("en2"))
-    reader = sqlite3.connect(tmp_path / "news.db")
+    reader = other_connection(store)
     seen: list[bool] = []
 
     async def slow_b(job: PageJob) -> ProcessedPage:

@@ -10,6 +10,10 @@ not one backend's SQL.
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -150,3 +154,88 @@ def test_no_review_excludes_or_forces_anything(storage: Storage) -> None:
     storage.add_article(_new("https://a.example/one"))
     assert storage.review_exclusions("https://a.example/one") == frozenset()
     assert storage.review_merge_target("https://a.example/one") is None
+
+
+# -- several processes on one store ---------------------------------------------------
+
+
+def test_a_source_lease_has_one_owner_until_released_or_expired(storage: Storage) -> None:
+    assert storage.lease_source("feed", "w1", ttl=60.0)
+    assert not storage.lease_source("feed", "w2", ttl=60.0)
+    assert storage.lease_source("other", "w2", ttl=60.0)
+    storage.release("w1", ["feed"])
+    assert not storage.lease_source("feed", "w2", ttl=60.0, min_gap=60.0), \
+        "visited a moment ago: a daemon's schedule waits"
+    assert storage.lease_source("feed", "w2", ttl=60.0), "`once` does not wait"
+    assert storage.lease_source("fresh", "w2", ttl=0.2)
+    time.sleep(0.4)  # w2 died without releasing: its lease expires, the visit was not done
+    assert storage.lease_source("fresh", "w3", ttl=60.0, min_gap=60.0)
+
+
+def test_a_live_worker_keeps_its_lease_by_renewing_it(storage: Storage) -> None:
+    assert storage.lease_source("feed", "w1", ttl=0.5)
+    for _ in range(3):
+        time.sleep(0.25)
+        assert storage.renew("w1", ttl=0.5) == 1
+    assert not storage.lease_source("feed", "w2", ttl=60.0)
+
+
+def test_a_url_is_claimed_by_one_worker_and_free_after_release(storage: Storage) -> None:
+    urls = ["https://a.example/1", "https://a.example/2"]
+    assert storage.claim_urls(urls, "w1", ttl=60.0) == frozenset(urls)
+    assert storage.claim_urls([*urls, "https://a.example/3"], "w2", ttl=60.0) == {
+        "https://a.example/3"}
+    assert storage.claim_urls(urls, "w1", ttl=60.0) == frozenset(urls), "its own claims"
+    storage.release("w1")
+    assert storage.claim_urls(urls, "w2", ttl=60.0) == frozenset(urls)
+
+
+def test_a_dead_local_worker_is_reaped_at_once(storage: Storage) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    storage.worker_seen("gone")
+    storage.conn.execute("UPDATE workers SET pid = ? WHERE worker_id = ?",  # type: ignore[attr-defined]
+                         (proc.pid, "gone"))
+    assert storage.lease_source("feed", "gone", ttl=600.0)
+    assert storage.claim_urls(["https://a.example/1"], "gone", ttl=600.0)
+    storage.worker_seen("alive")
+    assert storage.reap() == ["gone"]
+    assert storage.lease_source("feed", "alive", ttl=60.0)
+    assert storage.claim_urls(["https://a.example/1"], "alive", ttl=60.0)
+
+
+def test_concurrent_decisions_on_shared_keys_queue(storage: Storage, tmp_path: Path) -> None:
+    """Two decisions holding a common key run one after the other; disjoint ones do not
+    wait (on SQLite, whose one writer needs no lock, a decision is a no-op)."""
+    if not storage.shared:
+        with storage.decision([1, 2]):
+            pass
+        return
+    other = PgStore.open(storage.pool.conninfo)  # type: ignore[attr-defined]
+    order: list[str] = []
+    with storage.decision([1, 2], "https://a.example/x"):
+        t = threading.Thread(target=lambda: _decide(other, [2, 3], order))
+        t.start()
+        time.sleep(0.3)
+        order.append("first done")
+    t.join(5)
+    with storage.decision([7]):
+        _decide(other, [8], order)  # disjoint keys: no wait, no deadlock
+    other.close()
+    assert order == ["first done", "second", "second"]
+
+
+def _decide(store: Storage, keys: list[int], order: list[str]) -> None:
+    with store.decision(keys):
+        order.append("second")
+
+
+def test_the_shared_index_finds_stored_bands(storage: Storage) -> None:
+    if not storage.shared:
+        return
+    rec = _new("https://a.example/one")
+    article_id = storage.add_article(rec)
+    assert storage.band_matches(rec.fingerprint.bands) == [(article_id, rec.fingerprint)]
+    other = _new("https://b.example/two", "Entirely different words about another "
+                 "subject that shares nothing with the first text at all, none.")
+    assert storage.band_matches(other.fingerprint.bands) == []

@@ -52,6 +52,7 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import Protocol
 
 import numpy as np
 
@@ -74,6 +75,7 @@ from ingest.errors import ConfigError
 from ingest.types import DedupDecision
 
 __all__ = [
+    "DedupIndex",
     "Fingerprint",
     "Fingerprinter",
     "LshLayout",
@@ -93,6 +95,15 @@ Row = tuple[int, int, bytes]
 """``(article_id, n_shingles, bands)``, as ``store.band_rows`` yields them."""
 
 _LOAD_CHUNK = 65_536
+
+
+class DedupIndex(Protocol):
+    """What the writer asks of a near-duplicate index: this in-memory one, or a shared
+    store's band table (:class:`ingest.dedup.stored.StoredIndex`)."""
+
+    def find(self, fp: Fingerprint, *, exclude: Container[int] = ()) -> DedupDecision: ...
+    def add(self, article_id: int, fp: Fingerprint) -> None: ...
+    def load(self, rows: Iterable[Row]) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from typing import Any, cast
 
 from ingest.clean.language import first_declared
 from ingest.config import Config, SourceSettings
-from ingest.dedup.index import NearDuplicateIndex
+from ingest.dedup.index import DedupIndex
 from ingest.discover.backoff import is_due
 from ingest.discover.visit import Discovery, PageFetcher, SourceVisit
 from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
@@ -55,6 +55,7 @@ from ingest.types import (
 )
 from ingest.urls import canonical_url, host_key
 from store.batch import Batch
+from store.coordination import default_worker_id
 from store.protocol import Storage
 from store.sqlvalues import utcnow
 
@@ -74,11 +75,11 @@ RETRY_AFTER = {"no_article": timedelta(hours=6)}
 class Pipeline:
     """Runs cycles over sources with injected store, index, fetcher and processor."""
 
-    def __init__(self, config: Config, store: Storage, index: NearDuplicateIndex, *,
+    def __init__(self, config: Config, store: Storage, index: DedupIndex, *,
                  fetcher_factory: Callable[[], Any], processor: Processor,
                  stop: threading.Event | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 honour_backoff: bool = False) -> None:
+                 honour_backoff: bool = False, worker: str | None = None) -> None:
         self.config = config
         self.store = store
         self.index = index
@@ -89,38 +90,75 @@ class Pipeline:
         self.clock = clock
         self.honour_backoff = honour_backoff
         self.topic = TopicFilter(config.topic.all_of, config.topic.languages)  # one per run
+        self.worker = worker or config.cluster.worker_id or default_worker_id()
+        self.lease_seconds = config.cluster.lease_seconds
+        # Seconds since a source's last visit (by any worker) before it may be leased
+        # again: 0 for `once`; the daemon waits half the source's interval, so the
+        # workers' schedules visit each source about once per interval between them.
+        self.min_gap: Callable[[SourceSettings], float] = lambda source: 0.0
 
     async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
         """Visit ``sources`` once; failures are counted and logged, never raised."""
         started, clock = utcnow(), time.monotonic()
-        cycle_id = self.store.begin_cycle(s.name for s in sources)
+        cycle_id = self.store.begin_cycle((s.name for s in sources), self.worker)
+        self.store.worker_seen(self.worker)  # on the roll before it leases anything
+        for dead in self.store.reap():
+            event(log, "worker_reaped", level=logging.WARNING, worker=dead, by=self.worker)
         stats = Stats()  # the cycle's counters too
         fetch_log: list[FetchLogRow] = []
         recorder = Recorder.from_config(self.config, self.store, self.index, stats,
                                         fetch_log, topic=self.topic)
         found: list[Discovery] = []
-        async with self._fetcher_factory() as fetcher:
-            if await self._until_stopped(self._crawl(fetcher, sources, found, recorder,
-                                                     stats)):
-                stats.add("cycle", "interrupted")
+        leased: list[str] = []
+        heartbeat = asyncio.ensure_future(self._heartbeat())
+        try:
+            async with self._fetcher_factory() as fetcher:
+                if await self._until_stopped(self._crawl(fetcher, sources, found, recorder,
+                                                         stats, leased)):
+                    stats.add("cycle", "interrupted")
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            self.store.release(self.worker, leased)
         summary = CycleSummary(cycle_id, started, time.monotonic() - clock,
                                dict(sorted(stats.counts.items())),
                                tuple(d.source for d in found if not d.ok),
                                stats.to_dict())
         self.store.end_cycle(cycle_id, summary.to_json(), fetch_log)
-        event(log, "cycle", cycle_id=cycle_id, seconds=round(summary.seconds, 2),
+        self.store.worker_seen(self.worker, cycles=1, seconds=summary.seconds,
+                               pages=sum(n for k, n in summary.counts.items()
+                                         if k.startswith("page.")))
+        event(log, "cycle", cycle_id=cycle_id, worker=self.worker,
+              seconds=round(summary.seconds, 2),
               failed_sources=list(summary.failed_sources), stage_seconds=stats.wall_seconds(),
               **summary.counts)
         return summary
 
+    async def _heartbeat(self) -> None:
+        """Keep this worker's leases and claims alive while the cycle runs."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                self.store.renew(self.worker, ttl=self.lease_seconds)
+            except StoreError as exc:
+                event(log, "lease_renew_failed", level=logging.WARNING, worker=self.worker,
+                      error=str(exc))
+
     async def _crawl(self, fetcher: PageFetcher, sources: Sequence[SourceSettings],
-                     found: list[Discovery], recorder: Recorder, stats: Stats) -> None:
+                     found: list[Discovery], recorder: Recorder, stats: Stats,
+                     leased: list[str]) -> None:
         now = self.clock()
         for source in sources:
             state = self.store.source_state(source.name)
             if self.honour_backoff and state and not is_due(now, state.next_attempt_at):
                 stats.add("source", "backoff")
                 continue
+            if not self.store.lease_source(source.name, self.worker, ttl=self.lease_seconds,
+                                           min_gap=self.min_gap(source)):
+                stats.add("source", "leased_elsewhere")
+                continue
+            leased.append(source.name)
             minutes = source.interval_minutes or self.config.schedule.interval_minutes
             visit = SourceVisit(fetcher, self.store, stats, now, minutes * 60)
             with stats.track_time("discover"):  # sequential: the loop's CPU is its own
@@ -157,7 +195,28 @@ class Pipeline:
                 task = self._task(link, discovery.prefetched.get(link.url), seen, counters)
                 if task is not None:
                     tasks.append(task)
-        return tasks
+        return self._claimed(tasks, counters)
+
+    def _claimed(self, tasks: list[PageTask], counters: StageCounters) -> list[PageTask]:
+        """The tasks this worker may do: their URLs claimed here, not by another live
+        worker. On a shared store a URL unknown before its claim is looked up again, as
+        another worker may have stored it in between (then it is not fetched twice)."""
+        granted = self.store.claim_urls([t.url for t in tasks], self.worker,
+                                        ttl=self.lease_seconds)
+        kept: list[PageTask] = []
+        for task in tasks:
+            if task.url not in granted:
+                counters.add("discover", "claimed_elsewhere")
+                continue
+            if self.store.shared and task.known is None:
+                known = self.store.known_url(task.url)
+                if known is not None:
+                    if not _changed(known, task.link, task.prefetched, self.clock()):
+                        counters.add("discover", "known")
+                        continue
+                    task = PageTask(task.link, task.url, known, task.prefetched)
+            kept.append(task)
+        return kept
 
     def _task(self, link: DiscoveredLink, prefetched: FetchedPage | None, seen: set[str],
               counters: StageCounters) -> PageTask | None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ingest.errors import ConfigError
+from ingest.errors import ConfigError, StoreError
 from ingest.pipeline.metricstext import Sample, family
 from ingest.pipeline.stats import StageTime, Stats
 
@@ -85,8 +85,9 @@ class Metrics:
 
     def __init__(self, *, totals: Totals | None = None,
                  clock: Callable[[], float] = time.time,
-                 started_at: float | None = None) -> None:
+                 started_at: float | None = None, worker: str = "") -> None:
         self._lock = threading.Lock()
+        self.worker = worker
         self._clock = clock
         self._totals = totals
         self.started_at = clock() if started_at is None else started_at
@@ -189,6 +190,10 @@ class Metrics:
         yield from _last_cycle(snap)
         yield ("newsdedup_start_time_seconds", "gauge", "When the daemon started (unix time).",
                [({}, self.started_at)])
+        if self.worker:
+            yield ("newsdedup_worker_info", "gauge",
+                   "This process's worker id on its store (a label; the value is always 1).",
+                   [({"worker_id": self.worker}, 1)])
         age = now - (snap.last_success if snap.last_success is not None else self.started_at)
         yield ("newsdedup_last_success_age_seconds", "gauge",
                "Seconds since the last successful cycle (since start if none yet).",
@@ -201,7 +206,7 @@ class Metrics:
             return
         try:
             totals = dict(self._totals())
-        except (sqlite3.Error, OSError, ValueError) as exc:
+        except (sqlite3.Error, OSError, ValueError, StoreError) as exc:
             log.warning("metrics totals failed: %s", exc)
             yield ("newsdedup_totals_error", "gauge", "1 when the row totals could not be read.",
                    [({}, 1)])

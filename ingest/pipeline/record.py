@@ -14,12 +14,13 @@ topic filter ends up in exactly one of ``articles.url`` or ``duplicates.url``::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from ingest.clean.article import paragraph_key
 from ingest.clean.language import first_declared
 from ingest.config import Config, DedupSettings
-from ingest.dedup.index import NearDuplicateIndex
+from ingest.dedup.index import DedupIndex
 from ingest.dedup.minhash import fingerprint
 from ingest.errors import StoreError
 from ingest.logs import event
@@ -44,6 +45,7 @@ from ingest.pipeline.plan import (
 from ingest.pipeline.topic import TopicFilter
 from ingest.types import (
     FetchedPage,
+    Fingerprint,
     NewArticle,
     NewDuplicate,
     PageTask,
@@ -52,7 +54,7 @@ from ingest.types import (
     Removal,
     StageCounters,
 )
-from ingest.urls import host_key
+from ingest.urls import host_key, identity_key
 from store.protocol import Storage
 from store.sqlvalues import utcnow
 
@@ -62,7 +64,7 @@ FetchLogRow = tuple[str, str | None, str, str | None, str]
 
 
 class Recorder:
-    def __init__(self, store: Storage, index: NearDuplicateIndex, topic: TopicFilter,
+    def __init__(self, store: Storage, index: DedupIndex, topic: TopicFilter,
                  counters: StageCounters, fetch_log: list[FetchLogRow], *,
                  dedup: DedupSettings, template_min_pages: int) -> None:
         self.store = store
@@ -75,7 +77,7 @@ class Recorder:
         self._templates: dict[str, frozenset[str]] = {}
 
     @classmethod
-    def from_config(cls, config: Config, store: Storage, index: NearDuplicateIndex,
+    def from_config(cls, config: Config, store: Storage, index: DedupIndex,
                     counters: StageCounters, fetch_log: list[FetchLogRow],
                     topic: TopicFilter | None = None) -> Recorder:
         """The recorder a crawl cycle or a ``reprocess`` uses under ``config`` (``topic``:
@@ -84,9 +86,10 @@ class Recorder:
         return cls(store, index, topic, counters, fetch_log,
                    dedup=config.dedup, template_min_pages=config.clean.template_min_pages)
 
-    def template(self, site: str) -> frozenset[str]:
-        """The site's learned template keys; cached, as only this writer adds to them."""
-        if site not in self._templates:
+    def template(self, site: str, *, fresh: bool = False) -> frozenset[str]:
+        """The site's learned template keys; cached, as only this writer adds to them
+        (``fresh``: read again, as other workers on a shared store add to them too)."""
+        if fresh or site not in self._templates:
             self._templates[site] = self.store.site_template(site, self.template_min_pages)
         return self._templates[site]
 
@@ -110,6 +113,14 @@ class Recorder:
         if result.error is not None:
             return self._apply(plan_failure(task, result.error), result)
         assert result.processed is not None and result.page is not None
+        keys = decision_keys(task.url, host_key(task.url), result.processed.fingerprint)
+        with self.store.decision(keys, task.url):
+            return self._decide(result)
+
+    def _decide(self, result: PageResult) -> tuple[str, str | None]:
+        """Read, decide and write one processed page (inside its decision's locks)."""
+        task = result.task
+        assert result.processed is not None and result.page is not None
         # A URL known at discovery was read then; one that was not may have been
         # stored since (as another page's canonical URL or alias): ask once.
         again = self.store.known_url(task.url) if task.known is None else None
@@ -124,8 +135,9 @@ class Recorder:
         return self._apply(plan, result)
 
     def current(self, done: ProcessedPage, site: str) -> ProcessedPage:
-        """``done`` under the site's template now (learned while the page was in flight)."""
-        return apply_template(done, self.template(site), self.dedup)
+        """``done`` under the site's template now (learned while the page was in flight,
+        here or, on a shared store, by another worker)."""
+        return apply_template(done, self.template(site, fresh=self.store.shared), self.dedup)
 
     def facts(self, url: str, canonical: str, done: ProcessedPage) -> Facts:
         """What the store knows that the tiers need: reviews by key, the URL and exact
@@ -209,6 +221,30 @@ class Recorder:
         if changed:
             self.index.add(article_id, done.fingerprint)
         return ("updated", None) if changed else ("unchanged", None)
+
+
+def decision_keys(url: str, site: str, fp: Fingerprint) -> list[int]:
+    """The lock keys of a page's decision on a shared store (signed 64-bit integers):
+    its LSH band keys (any near copy shares one), its text hash (exact copies), its
+    URL's identity key (the same page under two spellings) and its site (per-site
+    learning counts its records one at a time).
+
+    >>> from ingest.config import DedupSettings
+    >>> fp = fingerprint("one two three four five six seven", None, DedupSettings())
+    >>> keys = decision_keys("https://a.example/x", "a.example", fp)
+    >>> len(keys) == len(fp.bands) // 8 + 3, keys == decision_keys("https://a.example/x",
+    ...                                                            "a.example", fp)
+    (True, True)
+    """
+    bands = [int.from_bytes(fp.bands[i:i + 8], "little", signed=True)
+             for i in range(0, len(fp.bands), 8)]
+    return [*bands, *(_key64(text) for text in (f"hash:{fp.content_hash}",
+                                                f"url:{identity_key(url)}", f"site:{site}"))]
+
+
+def _key64(text: str) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def strip_template(text: str, keys: frozenset[str]) -> tuple[str, list[Removal]] | None:

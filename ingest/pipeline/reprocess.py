@@ -20,6 +20,7 @@ from collections import deque
 from ingest.clean.language import identify
 from ingest.config import Config
 from ingest.dedup.index import NearDuplicateIndex
+from ingest.dedup.stored import index_for
 from ingest.errors import ExtractError
 from ingest.logs import event
 from ingest.pipeline.cycle import Processor
@@ -35,7 +36,9 @@ from ingest.types import (
     Paragraph,
     StageCounters,
 )
+from store.backends import rebuild_for
 from store.db import Store
+from store.pg.db import PgStore
 from store.rebuild import Rebuild, StoredPage
 from store.spill import Spill
 
@@ -43,12 +46,14 @@ log = logging.getLogger("newsdedup.reprocess")
 _WINDOW = 32
 
 
-async def reprocess(config: Config, store: Store, processor: Processor) -> dict[str, int]:
+async def reprocess(config: Config, store: Store | PgStore,
+                    processor: Processor) -> dict[str, int]:
     """Rebuild every record from its raw page; returns the counts by outcome."""
     counters = StageCounters()
-    index = NearDuplicateIndex(config.dedup, store.fingerprint)
+    index = index_for(config.dedup, store) if store.shared else \
+        NearDuplicateIndex(config.dedup, store.fingerprint)  # empty: the replay fills it
     recorder = Recorder.from_config(config, store, index, counters, [])
-    rebuild = Rebuild(store)
+    rebuild = rebuild_for(store)
     with Spill() as done:
         await _process_all(config, rebuild, rebuild.page_urls(), processor, done,
                            recorder.topic)

@@ -77,6 +77,9 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination):
         self.conn = QmarkConnection(self._raw)
         # During `reprocess`, the id each re-created record must keep (see store.rebuild).
         self.id_plan: Callable[[str], int | None] | None = None
+        # Set while this connection holds the rebuild lock (store.pg.rebuild): no other
+        # decision can run then, and per-page locks would pile up in its one transaction.
+        self.rebuilding = False
         schema.apply(self.conn)
 
     @classmethod
@@ -184,9 +187,10 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination):
         order in one statement, so two decisions never deadlock; a ``reprocess`` holds
         the rebuild lock exclusively, and decisions wait for it."""
         with self.conn.transaction(url):
-            self.conn.native("SELECT pg_advisory_xact_lock_shared(%s)", (REBUILD_LOCK,),
-                             url=url)
-            self.conn.native(_LOCK_KEYS, (sorted(set(keys)),), url=url)
+            if not self.rebuilding:
+                self.conn.native("SELECT pg_advisory_xact_lock_shared(%s)", (REBUILD_LOCK,),
+                                 url=url)
+                self.conn.native(_LOCK_KEYS, (sorted(set(keys)),), url=url)
             yield
 
     # -- writes -----------------------------------------------------------------------

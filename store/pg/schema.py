@@ -218,7 +218,8 @@ CREATE TABLE source_leases (
     name TEXT PRIMARY KEY,
     worker_id TEXT NOT NULL,
     leased_at DOUBLE PRECISION NOT NULL,
-    expires_at DOUBLE PRECISION NOT NULL
+    expires_at DOUBLE PRECISION NOT NULL,
+    visited_at DOUBLE PRECISION
 );
 
 CREATE TABLE url_claims (
