@@ -33,6 +33,7 @@ from ingest.pipeline.review import merge, split
 from report.data import DEFAULT_CONFIG, Report, ReportFilters, load_report, parse_since
 from report.formats import render_csv, render_json
 from report.html import render_html
+from store.backends import AnyStore, open_store
 from store.db import Store
 from store.reportreads import source_known
 from store.reviews import ReviewResult
@@ -135,8 +136,10 @@ def _print_result(result: ReviewResult) -> int:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _open_store(config: Config) -> Store:
+def _open_store(config: Config) -> AnyStore:
     """The store, which must exist: a report or a review of nothing is a mistake."""
+    if config.store.url:
+        return open_store(config.store.url)
     if not config.db_path.exists():
         raise ConfigError("store.path", str(config.db_path),
                           "no database there yet: run `newsdedup once` first, or point "
@@ -144,7 +147,7 @@ def _open_store(config: Config) -> Store:
     return Store.open(config.db_path)
 
 
-def _check_source(store: Store, config: Config, source: str | None) -> None:
+def _check_source(store: AnyStore, config: Config, source: str | None) -> None:
     if source is None or source in {s.name for s in config.sources}:
         return
     if not source_known(store.conn, source):

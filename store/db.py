@@ -271,6 +271,15 @@ class Store(SiteLearning, ReviewLookups, Coordination):
 
     # -- helpers --------------------------------------------------------------------
 
+    def _pause_decisions(self) -> None:
+        """Inside an editor's review: nothing to pause, the review holds the write lock."""
+
+    def _write_bands(self, article_id: int, bands: bytes) -> None:
+        """Nothing: a SQLite store's band keys live in its writer's memory."""
+
+    def _drop_bands(self, article_id: int) -> None:
+        """Nothing (see :meth:`_write_bands`)."""
+
     def _atomic(self, url: str | None = None) -> _Atomic:
         return _Atomic(self, url)
 

@@ -116,8 +116,9 @@ def read_snapshot(conn: Connection) -> Iterator[Connection]:
     reads write nothing, and a rollback releases the snapshot even after an error.
     """
     in_transaction = conn.in_transaction
-    if not in_transaction:
-        conn.execute("BEGIN")
+    if not in_transaction:  # PostgreSQL: one snapshot for the whole transaction
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                     if hasattr(conn, "raw") else "BEGIN")
     try:
         yield conn
     finally:
@@ -134,8 +135,8 @@ _RECORD_SQL = ("SELECT id, url, source, title, published, fetched_at, language, 
 def report_records(conn: Connection, since: str | None, source: str | None,
                    ) -> list[RecordRow]:
     """Records fetched at or after ``since`` (None: all) of ``source`` (None: any)."""
-    rows = conn.execute(_RECORD_SQL + "WHERE (? IS NULL OR fetched_at >= ?) AND "
-                        "(? IS NULL OR source = ?)", (since, since, source, source))
+    rows = conn.execute(_RECORD_SQL + "WHERE (CAST(? AS TEXT) IS NULL OR fetched_at >= ?) AND "
+                        "(CAST(? AS TEXT) IS NULL OR source = ?)", (since, since, source, source))
     return [_record(row) for row in rows]
 
 
@@ -168,7 +169,8 @@ def report_duplicates(conn: Connection, since: str | None, source: str | None,
         "SELECT d.id, d.article_id, d.url, d.source, d.method, d.similarity, d.title, d.text, "
         "d.language, d.fetched_at, d.decided_at, d.declared_language FROM duplicates d "
         "JOIN articles a ON a.id = d.article_id "
-        "WHERE (? IS NULL OR d.decided_at >= ?) AND (? IS NULL OR d.source = ? OR a.source = ?) "
+        "WHERE (CAST(? AS TEXT) IS NULL OR d.decided_at >= ?) "
+        "AND (CAST(? AS TEXT) IS NULL OR d.source = ? OR a.source = ?) "
         "ORDER BY d.article_id, d.decided_at, d.id",
         (since, since, source, source, source))
     return [DuplicateRow(*row) for row in rows]

@@ -29,7 +29,8 @@ from typing import Any
 from ingest.errors import ReviewRefused
 from ingest.types import CleanedArticle, Fingerprint
 from ingest.urls import host_key, identity_key
-from store.db import Store, decompress_html
+from store.backends import AnyStore
+from store.db import decompress_html
 from store.sqlvalues import utcnow
 
 __all__ = ["ReviewResult", "SplitSource", "apply_merge", "apply_split", "split_source"]
@@ -88,7 +89,7 @@ class SplitSource:
 # -- split ---------------------------------------------------------------------------------
 
 
-def split_source(store: Store, duplicate_id: int) -> SplitSource:
+def split_source(store: AnyStore, duplicate_id: int) -> SplitSource:
     """The duplicate ``duplicate_id`` and its raw page; refused when there is nothing to
     split (an unknown id, or the URL its record was itself fetched at)."""
     dup = _duplicate(store, duplicate_id)
@@ -100,13 +101,14 @@ def split_source(store: Store, duplicate_id: int) -> SplitSource:
     return SplitSource(dup, page)
 
 
-def apply_split(store: Store, source: SplitSource, article: CleanedArticle, fp: Fingerprint,
+def apply_split(store: AnyStore, source: SplitSource, article: CleanedArticle, fp: Fingerprint,
                 canonical: str, note: str | None = None) -> ReviewResult:
     """Write a split decided above: the duplicate becomes record ``article`` (signature
     ``fp``, also known under ``canonical``), in one transaction; refused, with nothing
     written, if the duplicate changed since ``source`` was read."""
     dup, page = source.duplicate, source.page
     with store._atomic(dup.url):
+        store._pause_decisions()
         if _duplicate(store, dup.id) != dup:
             raise ReviewRefused(f"duplicate {dup.id} changed meanwhile; try again", url=dup.url)
         new_id = _insert_article(store, dup, article, fp, page)
@@ -117,7 +119,7 @@ def apply_split(store: Store, source: SplitSource, article: CleanedArticle, fp: 
                         dup.similarity)
 
 
-def _duplicate(store: Store, duplicate_id: int) -> StoredDuplicate:
+def _duplicate(store: AnyStore, duplicate_id: int) -> StoredDuplicate:
     row = store.conn.execute(
         "SELECT id, url, article_id, similarity, method, title, text, source, language, "
         "fetched_at, declared_language, language_confidence FROM duplicates WHERE id = ?",
@@ -128,14 +130,15 @@ def _duplicate(store: Store, duplicate_id: int) -> StoredDuplicate:
     return StoredDuplicate(*row)
 
 
-def _page(store: Store, duplicate_id: int) -> StoredPage | None:
+def _page(store: AnyStore, duplicate_id: int) -> StoredPage | None:
     row = store.conn.execute("SELECT final_url, charset, html, feed_updated FROM pages "
                              "WHERE duplicate_id = ? ORDER BY fetched_at DESC LIMIT 1",
                              (duplicate_id,)).fetchone()
-    return None if row is None else StoredPage(row[0], row[1], decompress_html(row[2]), row[3])
+    return None if row is None else StoredPage(row[0], row[1], decompress_html(bytes(row[2])),
+                                               row[3])
 
 
-def _insert_article(store: Store, dup: StoredDuplicate, a: CleanedArticle, fp: Fingerprint,
+def _insert_article(store: AnyStore, dup: StoredDuplicate, a: CleanedArticle, fp: Fingerprint,
                     page: StoredPage | None) -> int:
     values: dict[str, object] = {
         "url": dup.url, "source": dup.source, "title": a.title, "author": a.author,
@@ -146,19 +149,20 @@ def _insert_article(store: Store, dup: StoredDuplicate, a: CleanedArticle, fp: F
         "declared_language": a.declared_language,
         "language_confidence": a.language_confidence,
     }
-    cur = store.conn.execute(
-        f"INSERT INTO articles ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-        tuple(values.values()))
-    article_id = int(cur.lastrowid or 0)
+    (article_id,) = store.conn.execute(
+        f"INSERT INTO articles ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+        "RETURNING id", tuple(values.values())).fetchone()
+    article_id = int(article_id)
     store.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
                        (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
+    store._write_bands(article_id, fp.bands)
     store.conn.executemany(
         "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
         ((article_id, i, r.rule, r.text) for i, r in enumerate(a.removed)))
     return article_id
 
 
-def _move_split_rows(store: Store, dup: StoredDuplicate, new_id: int, canonical: str) -> None:
+def _move_split_rows(store: AnyStore, dup: StoredDuplicate, new_id: int, canonical: str) -> None:
     """The page, its URL (and its declared canonical, if nobody owns it) go to the new record.
 
     An identity key the old record's own URL shares (an AMP or ``www.``
@@ -167,14 +171,14 @@ def _move_split_rows(store: Store, dup: StoredDuplicate, new_id: int, canonical:
     conn = store.conn
     urls = sorted({dup.url, canonical})
     conn.execute("UPDATE url_aliases SET article_id = ? WHERE url = ?", (new_id, dup.url))
-    conn.executemany("INSERT OR IGNORE INTO url_aliases VALUES (?,?,?)",
+    conn.executemany("INSERT INTO url_aliases VALUES (?,?,?) ON CONFLICT DO NOTHING",
                      ((u, new_id, dup.fetched_at) for u in urls))
     old_url = conn.execute("SELECT url FROM articles WHERE id = ?", (dup.article_id,)).fetchone()
     keep = _key(old_url[0]) if old_url else None
     for key in {_key(u) for u in urls} - {keep, None}:
         conn.execute("UPDATE url_keys SET article_id = ? WHERE key = ? AND article_id = ?",
                      (new_id, key, dup.article_id))
-        conn.execute("INSERT OR IGNORE INTO url_keys VALUES (?,?)", (key, new_id))
+        conn.execute("INSERT INTO url_keys VALUES (?,?) ON CONFLICT DO NOTHING", (key, new_id))
     conn.execute("UPDATE pages SET article_id = ?, duplicate_id = NULL WHERE duplicate_id = ?",
                  (new_id, dup.id))
     conn.execute("DELETE FROM duplicates WHERE id = ?", (dup.id,))
@@ -190,7 +194,7 @@ def _key(url: str) -> str | None:
 # -- merge ---------------------------------------------------------------------------------
 
 
-def apply_merge(store: Store, article_id: int, *, into: int, similarity: float,
+def apply_merge(store: AnyStore, article_id: int, *, into: int, similarity: float,
                 note: str | None = None) -> ReviewResult:
     """Fold record ``article_id`` into record ``into`` (a duplicate the tiers missed).
 
@@ -201,23 +205,24 @@ def apply_merge(store: Store, article_id: int, *, into: int, similarity: float,
     if article_id == into:
         raise ReviewRefused(f"cannot merge record {article_id} into itself")
     with store._atomic():
+        store._pause_decisions()
         _require_record(store, into, "merge target")
         url, source, title, text, language, fetched_at, declared, confidence = \
             _require_record(store, article_id, "record")
-        cur = store.conn.execute(
+        (duplicate_id,) = store.conn.execute(
             "INSERT INTO duplicates (url, article_id, similarity, method, title, text, source, "
             "language, fetched_at, decided_at, declared_language, language_confidence) "
-            "VALUES (?,?,?,'review',?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,'review',?,?,?,?,?,?,?,?) RETURNING id",
             (url, into, similarity, title, text, source, language, fetched_at, utcnow(),
-             declared, confidence))
-        duplicate_id = int(cur.lastrowid or 0)
+             declared, confidence)).fetchone()
+        duplicate_id = int(duplicate_id)
         _move_merged_rows(store, article_id, into, duplicate_id)
         review_id = _record(store, "merge", article_id, into, duplicate_id, url, "review",
                             similarity, note)
     return ReviewResult(review_id, "merge", article_id, into, duplicate_id, url, similarity)
 
 
-def _require_record(store: Store, article_id: int, role: str) -> tuple[Any, ...]:
+def _require_record(store: AnyStore, article_id: int, role: str) -> tuple[Any, ...]:
     row: tuple[Any, ...] | None = store.conn.execute(
         "SELECT url, source, title, text, language, fetched_at, declared_language, "
         "language_confidence FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -236,7 +241,7 @@ def _require_record(store: Store, article_id: int, role: str) -> tuple[Any, ...]
     raise ReviewRefused(f"{role} {article_id} does not exist{hint}")
 
 
-def _move_merged_rows(store: Store, article_id: int, into: int, duplicate_id: int) -> None:
+def _move_merged_rows(store: AnyStore, article_id: int, into: int, duplicate_id: int) -> None:
     conn = store.conn
     conn.execute("UPDATE duplicates SET article_id = ? WHERE article_id = ?", (into, article_id))
     for table in ("url_aliases", "url_keys", "article_versions"):  # as reprocess does
@@ -246,18 +251,19 @@ def _move_merged_rows(store: Store, article_id: int, into: int, duplicate_id: in
                  (duplicate_id, article_id))
     for table in ("removals", "signatures"):
         conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
+    store._drop_bands(article_id)
     conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
 
 
 # -- shared --------------------------------------------------------------------------------
 
 
-def _record(store: Store, action: str, article_id: int, target_id: int,
+def _record(store: AnyStore, action: str, article_id: int, target_id: int,
             duplicate_id: int | None, url: str, method: str | None, similarity: float | None,
             note: str | None) -> int:
-    cur = store.conn.execute(
+    (review_id,) = store.conn.execute(
         "INSERT INTO reviews (action, article_id, target_id, duplicate_id, url, method, "
-        "similarity, note, at) VALUES (?,?,?,?,?,?,?,?,?)",
+        "similarity, note, at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
         (action, article_id, target_id, duplicate_id, url, method, similarity,
-         note or None, utcnow()))
-    return int(cur.lastrowid or 0)
+         note or None, utcnow())).fetchone()
+    return int(review_id)

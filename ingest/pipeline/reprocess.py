@@ -36,9 +36,7 @@ from ingest.types import (
     Paragraph,
     StageCounters,
 )
-from store.backends import rebuild_for
-from store.db import Store
-from store.pg.db import PgStore
+from store.backends import AnyStore, rebuild_for
 from store.rebuild import Rebuild, StoredPage
 from store.spill import Spill
 
@@ -46,7 +44,7 @@ log = logging.getLogger("newsdedup.reprocess")
 _WINDOW = 32
 
 
-async def reprocess(config: Config, store: Store | PgStore,
+async def reprocess(config: Config, store: AnyStore,
                     processor: Processor) -> dict[str, int]:
     """Rebuild every record from its raw page; returns the counts by outcome."""
     counters = StageCounters()

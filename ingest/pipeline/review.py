@@ -23,11 +23,11 @@ from ingest.errors import ExtractError, ReviewRefused
 from ingest.pipeline.process import clean_page
 from ingest.types import CleanedArticle, Fingerprint, Paragraph
 from ingest.urls import declared_canonical
-from store.db import Store
+from store.backends import AnyStore
 from store.reviews import ReviewResult, SplitSource, apply_merge, apply_split, split_source
 
 
-def split(store: Store, duplicate_id: int, *, settings: DedupSettings,
+def split(store: AnyStore, duplicate_id: int, *, settings: DedupSettings,
           note: str | None = None) -> ReviewResult:
     """Make duplicate ``duplicate_id`` a record of its own (it was not a copy).
 
@@ -41,7 +41,7 @@ def split(store: Store, duplicate_id: int, *, settings: DedupSettings,
     return apply_split(store, source, article, fp, _canonical(source, article), note)
 
 
-def merge(store: Store, article_id: int, *, into: int, note: str | None = None) -> ReviewResult:
+def merge(store: AnyStore, article_id: int, *, into: int, note: str | None = None) -> ReviewResult:
     """Fold record ``article_id`` into record ``into``; the duplicate row's similarity is
     the two signatures' estimated Jaccard (1.0 for the same text)."""
     if article_id == into:

@@ -297,6 +297,14 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination):
 
     # -- helpers ----------------------------------------------------------------------
 
+    def _pause_decisions(self) -> None:
+        """Inside an editor's review: take the rebuild lock exclusively until the review
+        commits, so no worker decides against a record being split or merged away."""
+        self.conn.native("SELECT pg_advisory_xact_lock(%s)", (REBUILD_LOCK,))
+
+    def _drop_bands(self, article_id: int) -> None:
+        self.conn.native("DELETE FROM lsh_bands WHERE article_id = %s", (article_id,))
+
     def _write_bands(self, article_id: int, bands: bytes) -> None:
         """Index a record's band keys; an updated record keeps its old ones too, as the
         in-memory index does (both band sets nominate it; confirmation reads the current
