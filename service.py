@@ -11,6 +11,7 @@ lives in ``ingest/`` and ``store/``. ``python service.py once`` and the
     newsdedup extract page.html.gz           # JSON line per file, no database
     newsdedup stats                          # counts, failing sources, last cycle
     newsdedup reprocess                      # redo records from stored raw pages
+    newsdedup reprocess --prepare --pages 1:50000   # extract a share ahead (one machine)
     newsdedup report -o report.html          # editors' dedup report (--format json|csv)
     newsdedup review split 17 --note "..."   # not a duplicate: make it a record
     newsdedup review merge 42 --into 7       # a missed duplicate
@@ -41,7 +42,7 @@ from ingest.fetch.fetcher import Fetcher
 from ingest.pipeline.cycle import Pipeline, pool_processor
 from ingest.pipeline.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics
 from ingest.pipeline.process import PageJob, clean_job, warm_up
-from ingest.pipeline.reprocess import reprocess
+from ingest.pipeline.reprocess import prepare, reprocess
 from ingest.pipeline.workers import WorkerPool
 from report.cli import add_report_parsers
 from store.backends import open_store
@@ -79,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--worker-id", default=None,
                              help="this worker's name on a shared store (default: "
                                   "[cluster] worker_id, else host-pid)")
+        if name == "reprocess":
+            sub.add_argument("--prepare", action="store_true",
+                             help="only extract pages ahead of a reprocess (split the work "
+                                  "across machines with --pages)")
+            sub.add_argument("--pages", type=_page_range, default=None, metavar="FIRST:LAST",
+                             help="with --prepare: these pages, 1-based, inclusive, in "
+                                  "replay order (e.g. 1:50000)")
         sub.set_defaults(func=func)
     sub = commands.add_parser("extract", help="extract and clean local HTML files")
     sub.add_argument("files", nargs="+", metavar="FILE", help=".html or .html.gz")
@@ -349,12 +357,31 @@ def _read_html(path: Path) -> bytes:
     return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
+def _page_range(text: str) -> tuple[int, int | None]:
+    first, sep, last = text.partition(":")
+    try:
+        start, stop = int(first or 1), (int(last) if last else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected FIRST:LAST, e.g. 1:50000") from None
+    if not sep or start < 1 or (stop is not None and stop < start):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected FIRST:LAST with "
+                                         "1 <= FIRST <= LAST, e.g. 1:50000")
+    return start, stop
+
+
 def cmd_reprocess(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.pages is not None and not args.prepare:
+        raise ConfigError("--pages", args.pages, "only splits the work of --prepare; "
+                          "a reprocess replays every page")
     with open_store(config.store_target) as store, \
             WorkerPool(config.extract.workers, config.extract.timeout_seconds,
                        warmup=warm_up) as pool:
-        counts = asyncio.run(reprocess(config, store, pool_processor(pool)))
+        if args.prepare:
+            first, last = args.pages or (1, None)
+            counts = asyncio.run(prepare(config, store, pool_processor(pool), first, last))
+        else:
+            counts = asyncio.run(reprocess(config, store, pool_processor(pool)))
     print(json.dumps(counts, sort_keys=True))
     return 0
 

@@ -70,6 +70,19 @@ class Rebuild:
             "WHERE r.action = 'merge' AND r.id = (SELECT max(id) FROM reviews WHERE url = r.url)")
         return dict(rows.fetchall())
 
+    def cached(self, url: str, rules: str) -> bytes | None:
+        """A page's processed value prepared ahead under the same ``rules``, if any."""
+        row = self.store.conn.execute("SELECT value FROM reprocess_cache WHERE url = ? AND "
+                                      "rules = ?", (url, rules)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def cache(self, url: str, rules: str, value: bytes) -> None:
+        """Keep a page's processed value for the replay (``reprocess --prepare``)."""
+        with self.store._atomic(url):
+            self.store.conn.execute(
+                "INSERT INTO reprocess_cache VALUES (?,?,?) ON CONFLICT (url) DO UPDATE SET "
+                "rules = excluded.rules, value = excluded.value", (url, rules, value))
+
     def load_page(self, url: str) -> StoredPage:
         row = self.store.conn.execute(
             "SELECT url, final_url, source, html, charset, fetched_at, feed_updated, "
@@ -140,6 +153,7 @@ class Rebuild:
 
     def _finish(self) -> None:
         conn = self.store.conn
+        conn.execute("DELETE FROM reprocess_cache")
         for article_id, (version, updated_at) in self._meta.items():
             conn.execute("UPDATE articles SET version = ?, updated_at = ? WHERE id = ?",
                          (version, updated_at, article_id))

@@ -343,3 +343,13 @@ _CLUSTER = (
     "pages INTEGER NOT NULL DEFAULT 0, busy_seconds REAL NOT NULL DEFAULT 0)",
     "ALTER TABLE cycles ADD COLUMN worker_id TEXT",
 )
+
+
+@MIGRATIONS(name="0011_reprocess_cache")
+def _reprocess_cache(db: Database) -> None:
+    """Pages extracted ahead of a ``reprocess`` (``reprocess --prepare --pages A:B``, on
+    several machines at once), keyed by URL and by the rules that extracted them
+    (``rules``: a digest of the code and settings); the replay takes what matches and
+    empties the table when it commits."""
+    db.execute("CREATE TABLE reprocess_cache (url TEXT PRIMARY KEY, rules TEXT NOT NULL, "
+               "value BLOB NOT NULL)")

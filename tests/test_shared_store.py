@@ -163,3 +163,39 @@ def _new_database(server: str, name: str) -> str:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
     return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def test_reprocess_split_across_processes_by_page_range(
+        web: NewsWeb, tmp_path: Path, pg_url: str) -> None:
+    """Two machines prepare halves of the pages at once; the replay extracts nothing more
+    and gives what a plain reprocess gives."""
+    config = _config(web, tmp_path / "split", pg_url)
+    assert service.main(["once", "--config", str(config)]) == 0
+    with psycopg.connect(pg_url) as conn:
+        (pages,) = conn.execute("SELECT count(*) FROM pages").fetchone()
+    half = pages // 2
+    procs = [subprocess.Popen([sys.executable, "service.py", "reprocess", "--prepare",
+                               "--pages", span, "--config", str(config)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for span in (f"1:{half}", f"{half + 1}:{pages}")]
+    outputs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    prepared = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert sum(p["prepared"] for p in prepared) == pages
+    before = _state(pg_url)
+    done = subprocess.run([sys.executable, "service.py", "reprocess", "--config", str(config)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["reprocess.prepared"] == pages
+    assert _state(pg_url) == before
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM reprocess_cache").fetchone() == (0,)
+
+
+def test_pages_must_be_a_range_and_only_with_prepare(web: NewsWeb, tmp_path: Path,
+                                                     pg_url: str) -> None:
+    config = _config(web, tmp_path / "bad", pg_url)
+    assert service.main(["reprocess", "--pages", "1:5", "--config", str(config)]) == 2
+    with pytest.raises(SystemExit) as exc:
+        service.main(["reprocess", "--prepare", "--pages", "9:3", "--config", str(config)])
+    assert exc.value.code == 2

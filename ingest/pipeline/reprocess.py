@@ -9,13 +9,24 @@ a scratch file (:class:`store.spill.Spill`), so memory stays bounded
 whatever the size of the store::
 
     summary = await reprocess(config, store, pool)
+
+The extraction, which is nearly all of the cost, can be split across processes and
+machines beforehand: ``reprocess --prepare --pages 1:50000`` on one machine,
+``--pages 50001:100000`` on another, each keeps what it extracted in the store's
+``reprocess_cache`` under a digest of the rules that made it (:func:`rules_digest`:
+the code and the settings); the replay then takes those and extracts only the rest.
+Several ``reprocess`` started at once are safe: the replay runs under the store's
+write lock (SQLite) or rebuild lock (PostgreSQL), one after the other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import pickle
 from collections import deque
+from pathlib import Path
 
 from ingest.clean.language import identify
 from ingest.config import Config
@@ -44,6 +55,39 @@ log = logging.getLogger("newsdedup.reprocess")
 _WINDOW = 32
 
 
+async def prepare(config: Config, store: AnyStore, processor: Processor,
+                  first: int = 1, last: int | None = None) -> dict[str, int]:
+    """Extract pages ``first`` to ``last`` (1-based, inclusive, in replay order) into the
+    store's ``reprocess_cache`` for a later ``reprocess``; pages already prepared under
+    the same rules are left alone. Returns the counts."""
+    rebuild, rules = rebuild_for(store), rules_digest(config)
+    topic = TopicFilter(config.topic.all_of, config.topic.languages)
+    urls = rebuild.page_urls()
+    chosen = urls[max(first, 1) - 1: last]
+    todo = [u for u in chosen if rebuild.cached(u, rules) is None]
+    with Spill() as done:
+        await _process_all(config, rebuild, todo, processor, done, topic)
+        for url in todo:
+            rebuild.cache(url, rules, pickle.dumps(done.get(url), pickle.HIGHEST_PROTOCOL))
+    counts = {"pages_total": len(urls), "pages_chosen": len(chosen), "prepared": len(todo),
+              "already_prepared": len(chosen) - len(todo)}
+    event(log, "reprocess_prepared", **counts)
+    return counts
+
+
+def rules_digest(config: Config) -> str:
+    """What a prepared page's extraction depended on: the settings that shape a page's
+    processing and the source of every module of ``ingest`` (a new rule is a new digest,
+    so nothing extracted under the old ones is replayed)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((config.clean, config.dedup, config.topic)).encode())
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 async def reprocess(config: Config, store: AnyStore,
                     processor: Processor) -> dict[str, int]:
     """Rebuild every record from its raw page; returns the counts by outcome."""
@@ -51,19 +95,34 @@ async def reprocess(config: Config, store: AnyStore,
     index = index_for(config.dedup, store) if store.shared else \
         NearDuplicateIndex(config.dedup, store.fingerprint)  # empty: the replay fills it
     recorder = Recorder.from_config(config, store, index, counters, [])
-    rebuild = rebuild_for(store)
+    rebuild, rules = rebuild_for(store), rules_digest(config)
     with Spill() as done:
-        await _process_all(config, rebuild, rebuild.page_urls(), processor, done,
-                           recorder.topic)
+        fresh = _take_prepared(rebuild, rebuild.page_urls(), rules, done, counters)
+        await _process_all(config, rebuild, fresh, processor, done, recorder.topic)
         with rebuild:
             urls = rebuild.page_urls()  # pages stored by a cycle meanwhile are done now
-            late = [u for u in urls if u not in done]
+            late = _take_prepared(rebuild, [u for u in urls if u not in done], rules, done,
+                                  counters)
             await _process_all(config, rebuild, late, processor, done, recorder.topic)
             rebuild.clear()
             for url in urls:
                 recorder.commit(_result(rebuild.load_page(url), done.get(url)))
     event(log, "reprocess", pages=len(urls), **counters.counts)
     return dict(sorted(counters.counts.items()))
+
+
+def _take_prepared(rebuild: Rebuild, urls: list[str], rules: str, done: Spill,
+                   counters: StageCounters) -> list[str]:
+    """Move the pages prepared under ``rules`` into ``done``; returns the others."""
+    rest = []
+    for url in urls:
+        value = rebuild.cached(url, rules)
+        if value is None:
+            rest.append(url)
+        else:
+            done.put(url, pickle.loads(value))
+            counters.add("reprocess", "prepared")
+    return rest
 
 
 async def _process_all(config: Config, rebuild: Rebuild, urls: list[str], processor: Processor,

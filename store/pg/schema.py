@@ -248,8 +248,17 @@ CREATE TABLE index_state (
 INSERT INTO index_state VALUES (1, 0);
 """
 
+_REPROCESS_CACHE = """
+CREATE TABLE reprocess_cache (
+    url TEXT PRIMARY KEY,
+    rules TEXT NOT NULL,
+    value BYTEA NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_initial", _INITIAL),
+    ("0002_reprocess_cache", _REPROCESS_CACHE),
 )
 """(name, SQL) in order. Never edit one that has shipped: append."""
 
