@@ -199,3 +199,22 @@ def test_pages_must_be_a_range_and_only_with_prepare(web: NewsWeb, tmp_path: Pat
     with pytest.raises(SystemExit) as exc:
         service.main(["reprocess", "--prepare", "--pages", "9:3", "--config", str(config)])
     assert exc.value.code == 2
+
+
+def test_a_dropped_connection_fails_one_call_then_the_store_reconnects(pg_url: str) -> None:
+    """What a database restart does to a running worker: the statement in flight fails
+    with a StoreError (the page is redone by the next cycle), later ones work."""
+    from ingest.errors import StoreError
+    from store.pg.db import PgStore
+
+    with PgStore.open(pg_url) as store:
+        store.record_source("feed", "feed", "https://a.example/rss", ok=True, status=200)
+        (pid,) = store.conn.native("SELECT pg_backend_pid()").fetchone()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError) as failed:
+            store.source_state("feed")
+        assert "PostgreSQL" in str(failed.value)
+        state = store.source_state("feed")
+        assert state is not None and state.consecutive_failures == 0
+        assert store.lease_source("feed", "w1", ttl=60.0)

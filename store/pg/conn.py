@@ -17,7 +17,7 @@ the rewrite is a plain substitution.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,13 +36,31 @@ def to_pyformat(sql: str) -> str:
 class QmarkConnection:
     """The sqlite3-like surface the shared mixins use (``execute``, ``executemany``),
     over a psycopg connection in autocommit mode; transactions are explicit
-    (:meth:`transaction`), nested ones are savepoints."""
+    (:meth:`transaction`), nested ones are savepoints.
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    A connection the server dropped (a restart, a failover, an idle timeout) fails
+    the statement that met it, as a :class:`StoreError`; the next statement outside
+    a transaction runs on a new connection from ``reconnect`` (the pool), so a
+    daemon outlives its database's restarts.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any],
+                 reconnect: Callable[[psycopg.Connection[Any]], psycopg.Connection[Any]]
+                 | None = None) -> None:
         self.raw = conn
+        self._reconnect = reconnect
+
+    def _ready(self, url: str | None) -> None:
+        if not (self.raw.broken or self.raw.closed) or self._reconnect is None:
+            return
+        try:
+            self.raw = self._reconnect(self.raw)
+        except Exception as exc:  # psycopg.OperationalError, psycopg_pool.PoolTimeout
+            raise StoreError(f"PostgreSQL: cannot reconnect: {exc}", url=url) from exc
 
     def execute(self, sql: str, params: Sequence[object] | None = None,
                 *, url: str | None = None) -> psycopg.Cursor[Any]:
+        self._ready(url)
         try:
             return self.raw.execute(to_pyformat(sql), tuple(params or ()))
         except psycopg.Error as exc:
@@ -51,6 +69,7 @@ class QmarkConnection:
     def native(self, sql: str, params: Sequence[object] | dict[str, object] | None = None,
                *, url: str | None = None) -> psycopg.Cursor[Any]:
         """A statement written for psycopg (``%s``/``%(name)s``, arrays): no rewrite."""
+        self._ready(url)
         try:
             return self.raw.execute(sql, params)
         except psycopg.Error as exc:
@@ -61,6 +80,7 @@ class QmarkConnection:
         batch = [tuple(row) for row in rows]
         if not batch:
             return
+        self._ready(url)
         try:
             with self.raw.cursor() as cur:
                 cur.executemany(to_pyformat(sql), batch)
@@ -70,6 +90,8 @@ class QmarkConnection:
     @contextmanager
     def transaction(self, url: str | None = None) -> Iterator[None]:
         """One transaction (a savepoint when nested); psycopg errors become StoreError."""
+        if not self.in_transaction:
+            self._ready(url)
         try:
             with self.raw.transaction():
                 yield
@@ -78,7 +100,9 @@ class QmarkConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        status = psycopg.pq.TransactionStatus
+        return self.raw.info.transaction_status in (status.INTRANS, status.INERROR,
+                                                    status.ACTIVE)
 
 
 def _message(exc: psycopg.Error) -> str:

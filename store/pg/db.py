@@ -73,8 +73,7 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination):
 
     def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
         self.pool = pool
-        self._raw = pool.getconn()
-        self.conn = QmarkConnection(self._raw)
+        self.conn = QmarkConnection(pool.getconn(), self._replace)
         # During `reprocess`, the id each re-created record must keep (see store.rebuild).
         self.id_plan: Callable[[str], int | None] | None = None
         # Set while this connection holds the rebuild lock (store.pg.rebuild): no other
@@ -92,9 +91,15 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination):
             pool.close()
             raise
 
+    def _replace(self, broken: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        """A new writer connection for one the server dropped (the pool discards it)."""
+        with contextlib.suppress(Exception):
+            self.pool.putconn(broken)
+        return self.pool.getconn(timeout=10.0)
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.pool.putconn(self._raw)
+            self.pool.putconn(self.conn.raw)
         self.pool.close()
 
     def __enter__(self) -> PgStore:
