@@ -26,6 +26,14 @@ def test_defaults_when_tables_are_absent() -> None:
     assert config.sources == ()
 
 
+def test_a_postgresql_url_replaces_the_sqlite_path() -> None:
+    config = load_config_text("[store]\nurl = 'postgresql://news@db.example/news'\n"
+                              "[cluster]\nworker_id = 'crawler-2'\nlease_seconds = 60")
+    assert config.store_target == "postgresql://news@db.example/news"
+    assert (config.cluster.worker_id, config.cluster.lease_seconds) == ("crawler-2", 60)
+    assert load_config_text("").store_target == Path("news.db")
+
+
 def test_relative_store_path_is_resolved_beside_the_file(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[store]\npath = "data/x.db"\n')
@@ -38,6 +46,13 @@ def test_relative_store_path_is_resolved_beside_the_file(tmp_path: Path) -> None
     ("[fetch]\nrespect_robots_txt = 'yes'", "fetch.respect_robots_txt"),
     ("[fetch]\nconcurency = 3", "fetch.concurency"),
     ("[dedup]\nthreshold = 1.5", "dedup.threshold"),
+    ("[store]\nurl = 'mysql://db/news'", "store.url"),
+    ("[store]\nurl = 5", "store.url"),
+    ("[store]\npath = 'x.db'\nurl = 'postgresql://db/news'", "store.path"),
+    ("[store]\npool_size = 1", "store.pool_size"),
+    ("[cluster]\nlease_seconds = 1", "cluster.lease_seconds"),
+    ("[cluster]\nworker_id = ' '", "cluster.worker_id"),
+    ("[cluster]\nleases = 3", "cluster.leases"),
     ("[topic]\nall_of = ['musk']", "topic.all_of"),
     ("[topic]\nall_of = [[]]", "topic.all_of"),
     ("[topic]\nlanguages = 'fr'", "topic.languages"),
