@@ -53,9 +53,10 @@ class Coordination:
 
     def lease_source(self, name: str, worker: str, *, ttl: float, min_gap: float = 0.0) -> bool:
         """Take source ``name`` for ``ttl`` seconds, unless another worker holds a live
-        lease on it or a visit of it was completed less than ``min_gap`` seconds ago (a
-        daemon's visit interval: other workers' schedules then skip it). A visit cut
-        short (its worker died) does not count: its source is free again as soon as
+        lease on it or its last completed visit started less than ``min_gap`` seconds ago
+        (a daemon's visit interval: other workers' schedules then skip it; measured from
+        the start, so a long visit does not push the next one back). A visit cut short
+        (its worker died) does not count: its source is free again as soon as
         the lease expires. The same worker may take back its own lease (a restart
         under the same ``--worker-id``)."""
         now = self._NOW
@@ -113,7 +114,7 @@ class Coordination:
         with self._atomic():
             for name in sources:
                 self.conn.execute(f"UPDATE source_leases SET expires_at = {now}, "
-                                  f"visited_at = {now} WHERE name = ? AND worker_id = ?",
+                                  "visited_at = leased_at WHERE name = ? AND worker_id = ?",
                                   (name, worker))
             self.conn.execute(f"UPDATE url_claims SET expires_at = {now} "
                               f"WHERE worker_id = ? AND expires_at > {now}", (worker,))
