@@ -15,6 +15,8 @@ lives in ``ingest/`` and ``store/``. ``python service.py once`` and the
     newsdedup report -o report.html          # editors' dedup report (--format json|csv)
     newsdedup review split 17 --note "..."   # not a duplicate: make it a record
     newsdedup review merge 42 --into 7       # a missed duplicate
+    newsdedup serve                          # the editors' review app (web, signed in)
+    newsdedup editors add NAME               # an editor account (password from stdin)
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from ingest.pipeline.process import PageJob, clean_job, warm_up
 from ingest.pipeline.reprocess import prepare, reprocess
 from ingest.pipeline.workers import WorkerPool
 from report.cli import add_report_parsers
+from report.web.cli import add_web_parsers
 from store.backends import open_store
 from store.queries import cluster_view, stats, store_totals
 
@@ -94,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--explain", action="store_true", help="add the removed lines and rules")
     sub.set_defaults(func=cmd_extract)
     add_report_parsers(commands)
+    add_web_parsers(commands)
     for sub in commands.choices.values():  # `run --log-format json` works too
         _log_options(sub, default=argparse.SUPPRESS)
     return parser

@@ -37,6 +37,16 @@ class StoreSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key_file: str = "review-secret.key"  # created with a random key when absent
+    session_hours: float = 12.0
+    secure_cookies: bool = False  # true behind HTTPS: the session cookie gets `Secure`
+    login_attempts: int = 5  # failed sign-ins per account (x4 per address) per 15 minutes
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterSettings:
     worker_id: str = ""  # "": host-pid; `run --worker-id` overrides
     lease_seconds: float = 300.0  # a dead worker's sources and URLs are free again after this
@@ -111,11 +121,17 @@ class Config:
     clean: CleanSettings = CleanSettings()
     metrics: MetricsSettings = MetricsSettings()
     cluster: ClusterSettings = ClusterSettings()
+    review: ReviewSettings = ReviewSettings()
     base_dir: Path = Path(".")
 
     @property
     def db_path(self) -> Path:
         path = Path(self.store.path)
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def secret_key_path(self) -> Path:
+        path = Path(self.review.secret_key_file)
         return path if path.is_absolute() else self.base_dir / path
 
     @property
@@ -141,7 +157,7 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", "", f"not valid TOML: {exc}") from exc
     _reject_unknown("", raw, {"store", "schedule", "fetch", "topic", "dedup", "extract",
-                              "clean", "metrics", "cluster", "sources"})
+                              "clean", "metrics", "cluster", "review", "sources"})
     return Config(
         store=_store(_table(raw, "store")),
         schedule=_schedule(_table(raw, "schedule")),
@@ -153,6 +169,7 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
         clean=_clean(_table(raw, "clean")),
         metrics=_metrics(_table(raw, "metrics")),
         cluster=_cluster(_table(raw, "cluster")),
+        review=_review(_table(raw, "review")),
         base_dir=base_dir,
     )
 
@@ -213,6 +230,20 @@ def _store(t: Mapping[str, Any]) -> StoreSettings:
     return StoreSettings(path=_string(t, "store", "path", d.path), url=url,
                          pool_size=_number(t, "store", "pool_size", d.pool_size, 2, 64,
                                            integer=True))
+
+
+def _review(t: Mapping[str, Any]) -> ReviewSettings:
+    _reject_unknown("review", t, {"host", "port", "secret_key_file", "session_hours",
+                                  "secure_cookies", "login_attempts"})
+    d = ReviewSettings()
+    return ReviewSettings(
+        host=_string(t, "review", "host", d.host),
+        port=_number(t, "review", "port", d.port, 1, 65535, integer=True),
+        secret_key_file=_string(t, "review", "secret_key_file", d.secret_key_file),
+        session_hours=_number(t, "review", "session_hours", d.session_hours, 0.05, 24 * 30),
+        secure_cookies=_boolean(t, "review", "secure_cookies", d.secure_cookies),
+        login_attempts=_number(t, "review", "login_attempts", d.login_attempts, 1, 100,
+                               integer=True))
 
 
 def _cluster(t: Mapping[str, Any]) -> ClusterSettings:

@@ -153,6 +153,7 @@ class Review:
     note: str | None
     at: str
     undo_command: str | None
+    editor: str | None = None  # who made it in the review app (None: the command line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +249,7 @@ def _summary(records: dict[int, _Scoped], duplicates: list[DuplicateRow],
 
 def _review(row: ReviewRow, f: ReportFilters) -> Review:
     return Review(row.id, row.action, row.article_id, row.target_id, row.duplicate_id, row.url,
-                  row.method, row.similarity, row.note, row.at, _undo(row, f))
+                  row.method, row.similarity, row.note, row.at, _undo(row, f), row.editor)
 
 
 def _undo(row: ReviewRow, f: ReportFilters) -> str | None:

@@ -32,6 +32,8 @@ CSV_COLUMNS = (
     # appended by issue 12 (columns are only ever added at the end):
     "record_language", "record_declared_language", "duplicate_language",
     "duplicate_declared_language",
+    # appended by issue 15:
+    "editor",
 )
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -94,7 +96,7 @@ def _review(r: Review) -> dict[str, Any]:
     return {"id": r.id, "action": r.action, "article_id": r.article_id,
             "target_id": r.target_id, "duplicate_id": r.duplicate_id, "url": r.url,
             "method": r.method, "similarity": r.similarity, "note": r.note, "at": r.at,
-            "undo_command": r.undo_command}
+            "undo_command": r.undo_command, "editor": r.editor}
 
 
 # -- CSV ----------------------------------------------------------------------------------
@@ -133,7 +135,7 @@ def _review_row(r: Review) -> dict[str, object]:
     return {"kind": "review", "action": r.action, "record_id": r.article_id,
             "duplicate_id": r.duplicate_id, "duplicate_url": r.url, "method": r.method,
             "similarity": r.similarity, "decided_at": r.at, "command": r.undo_command,
-            "review_id": r.id, "target_id": r.target_id, "note": r.note}
+            "review_id": r.id, "target_id": r.target_id, "note": r.note, "editor": r.editor}
 
 
 def _guard(row: dict[str, object]) -> dict[str, object]:

@@ -289,13 +289,23 @@ def _review(r: Review) -> str:
         what = (f"merged record {r.article_id} into record {_ref(r.target_id)} "
                 f"(now duplicate {r.duplicate_id})")
     similarity = f" · similarity {r.similarity:.2f}" if r.similarity is not None else ""
+    by = f" · by {esc(r.editor)}" if r.editor else ""
     note = f'<p class="note">Note: {esc(r.note)}</p>' if r.note else ""
     undo = (f'<p class="cmd">Undo: <code>{esc(r.undo_command)}</code></p>'
             if r.undo_command else "")
     return (f'<li class="review" id="review-{r.id}"><p><strong>{esc(r.action)}</strong> '
-            f'{what}</p><p class="meta">review {r.id} · {esc(r.at)}{similarity}</p>'
+            f'{what}</p><p class="meta">review {r.id} · {esc(r.at)}{by}{similarity}</p>'
             f'<p class="url">{link(r.url)}</p>{note}{undo}</li>')
 
 
 def _ref(article_id: int) -> str:
     return f'<a href="#record-{article_id}">{article_id}</a>'
+
+
+# -- shared with the review app (report/web) ----------------------------------------------
+
+diff_html = _diff
+"""A duplicate's word diff against its record, as the report shows it (escaped HTML)."""
+removed_html = _removed
+"""What cleaning removed from a record, as the report shows it (escaped HTML)."""
+language_html = _language

@@ -306,23 +306,43 @@ class Store(SiteLearning, ReviewLookups, Coordination):
 
 
 class _Atomic:
-    """``db.atomic()`` that turns sqlite3 errors into StoreError carrying the URL."""
+    """One write transaction that turns sqlite3 errors into StoreError carrying the URL.
+
+    Outside a transaction it begins ``IMMEDIATE``: the write lock is taken before the
+    first read, so a writer beside the daemon (an editor's review, ``stats`` aside)
+    waits for the lock with the busy timeout rather than failing at once with
+    "database is locked" when its snapshot went stale. Inside one (the daemon's
+    batch), a savepoint.
+    """
 
     def __init__(self, store: Store, url: str | None) -> None:
-        self._cm = store.db.atomic()
+        self._store = store
+        self._cm: contextlib.AbstractContextManager[object] | None = None
         self._url = url
 
     def __enter__(self) -> None:
+        conn = self._store.conn
         try:
-            self._cm.__enter__()
+            if conn.in_transaction:
+                self._cm = self._store.db.atomic()
+                self._cm.__enter__()
+            else:
+                conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot start a transaction: {exc}", url=self._url) from exc
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            self._cm.__exit__(t, e, tb)
+            if self._cm is not None:
+                self._cm.__exit__(t, e, tb)
+            elif e is None:
+                self._store.conn.execute("COMMIT")
+            elif self._store.conn.in_transaction:
+                self._store.conn.execute("ROLLBACK")
         except sqlite3.Error as exc:
+            if self._cm is None and self._store.conn.in_transaction:
+                self._store.conn.execute("ROLLBACK")
             raise StoreError(f"write failed: {exc}", url=self._url) from exc
         if isinstance(e, sqlite3.Error):
             raise StoreError(f"write failed: {e}", url=self._url) from e

@@ -105,6 +105,7 @@ class ReviewRow:
     duplicate_at_url: int | None
     record_at_url: int | None
     target_exists: bool
+    editor: str | None = None
 
 
 @contextmanager
@@ -215,13 +216,14 @@ def reviews(conn: Connection) -> list[ReviewRow]:
         "r.similarity, r.note, r.at, "
         "(SELECT d.id FROM duplicates d WHERE d.url = r.url), "
         "(SELECT a.id FROM articles a WHERE a.url = r.url), "
-        "EXISTS (SELECT 1 FROM articles a WHERE a.id = r.target_id) "
+        "EXISTS (SELECT 1 FROM articles a WHERE a.id = r.target_id), r.editor "
         "FROM reviews r ORDER BY r.id DESC").fetchall()
     return [_review(row) for row in rows]
 
 
 def _review(row: tuple[Any, ...]) -> ReviewRow:
     review_id, action, article_id, target_id, duplicate_id, url, method, similarity, note, \
-        at, duplicate_at_url, record_at_url, target_exists = row
+        at, duplicate_at_url, record_at_url, target_exists, editor = row
     return ReviewRow(review_id, action, article_id, target_id, duplicate_id, url, method,
-                     similarity, note, at, duplicate_at_url, record_at_url, bool(target_exists))
+                     similarity, note, at, duplicate_at_url, record_at_url, bool(target_exists),
+                     editor)

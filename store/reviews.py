@@ -101,8 +101,9 @@ def split_source(store: AnyStore, duplicate_id: int) -> SplitSource:
     return SplitSource(dup, page)
 
 
-def apply_split(store: AnyStore, source: SplitSource, article: CleanedArticle, fp: Fingerprint,
-                canonical: str, note: str | None = None) -> ReviewResult:
+def apply_split(store: AnyStore, source: SplitSource, article: CleanedArticle,
+                fp: Fingerprint, canonical: str, note: str | None = None,
+                editor: str | None = None) -> ReviewResult:
     """Write a split decided above: the duplicate becomes record ``article`` (signature
     ``fp``, also known under ``canonical``), in one transaction; refused, with nothing
     written, if the duplicate changed since ``source`` was read."""
@@ -114,7 +115,7 @@ def apply_split(store: AnyStore, source: SplitSource, article: CleanedArticle, f
         new_id = _insert_article(store, dup, article, fp, page)
         _move_split_rows(store, dup, new_id, canonical)
         review_id = _record(store, "split", new_id, dup.article_id, dup.id, dup.url,
-                            dup.method, dup.similarity, note)
+                            dup.method, dup.similarity, note, editor)
     return ReviewResult(review_id, "split", new_id, dup.article_id, dup.id, dup.url,
                         dup.similarity)
 
@@ -182,6 +183,7 @@ def _move_split_rows(store: AnyStore, dup: StoredDuplicate, new_id: int, canonic
     conn.execute("UPDATE pages SET article_id = ?, duplicate_id = NULL WHERE duplicate_id = ?",
                  (new_id, dup.id))
     conn.execute("DELETE FROM duplicates WHERE id = ?", (dup.id,))
+    conn.execute("DELETE FROM decision_marks WHERE duplicate_id = ?", (dup.id,))
 
 
 def _key(url: str) -> str | None:
@@ -195,7 +197,7 @@ def _key(url: str) -> str | None:
 
 
 def apply_merge(store: AnyStore, article_id: int, *, into: int, similarity: float,
-                note: str | None = None) -> ReviewResult:
+                note: str | None = None, editor: str | None = None) -> ReviewResult:
     """Fold record ``article_id`` into record ``into`` (a duplicate the tiers missed).
 
     The record becomes a duplicate (method ``review``, ``similarity`` as measured
@@ -218,7 +220,10 @@ def apply_merge(store: AnyStore, article_id: int, *, into: int, similarity: floa
         duplicate_id = int(duplicate_id)
         _move_merged_rows(store, article_id, into, duplicate_id)
         review_id = _record(store, "merge", article_id, into, duplicate_id, url, "review",
-                            similarity, note)
+                            similarity, note, editor)
+        if editor:  # the editor's own decision is reviewed by definition
+            store.conn.execute("INSERT INTO decision_marks VALUES (?,?,?)",
+                               (duplicate_id, editor, utcnow()))
     return ReviewResult(review_id, "merge", article_id, into, duplicate_id, url, similarity)
 
 
@@ -260,10 +265,10 @@ def _move_merged_rows(store: AnyStore, article_id: int, into: int, duplicate_id:
 
 def _record(store: AnyStore, action: str, article_id: int, target_id: int,
             duplicate_id: int | None, url: str, method: str | None, similarity: float | None,
-            note: str | None) -> int:
+            note: str | None, editor: str | None = None) -> int:
     (review_id,) = store.conn.execute(
         "INSERT INTO reviews (action, article_id, target_id, duplicate_id, url, method, "
-        "similarity, note, at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
+        "similarity, note, at, editor) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (action, article_id, target_id, duplicate_id, url, method, similarity,
-         note or None, utcnow())).fetchone()
+         note or None, utcnow(), editor)).fetchone()
     return int(review_id)

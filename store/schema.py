@@ -353,3 +353,23 @@ def _reprocess_cache(db: Database) -> None:
     empties the table when it commits."""
     db.execute("CREATE TABLE reprocess_cache (url TEXT PRIMARY KEY, rules TEXT NOT NULL, "
                "value BLOB NOT NULL)")
+
+
+@MIGRATIONS(name="0012_editors")
+def _editors(db: Database) -> None:
+    """The review app (``newsdedup serve``): its editors (passwords as argon2 hashes;
+    disabled, never deleted, so the history keeps their names), the editor of each
+    review, and the decisions an editor confirmed (``decision_marks``: "reviewed", so
+    two editors do not redo each other's work). Duplicates are listed newest first."""
+    for statement in _EDITORS:
+        db.execute(statement)
+
+
+_EDITORS = (
+    "CREATE TABLE editors (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, "
+    "created_at TEXT NOT NULL, disabled_at TEXT)",
+    "ALTER TABLE reviews ADD COLUMN editor TEXT",
+    "CREATE TABLE decision_marks (duplicate_id INTEGER PRIMARY KEY, editor TEXT NOT NULL, "
+    "at TEXT NOT NULL)",
+    "CREATE INDEX duplicates_decided_at ON duplicates(decided_at, id)",
+)

@@ -28,7 +28,7 @@ from store.reviews import ReviewResult, SplitSource, apply_merge, apply_split, s
 
 
 def split(store: AnyStore, duplicate_id: int, *, settings: DedupSettings,
-          note: str | None = None) -> ReviewResult:
+          note: str | None = None, editor: str | None = None) -> ReviewResult:
     """Make duplicate ``duplicate_id`` a record of its own (it was not a copy).
 
     Its text and title are the ones stored with the duplicate, or, when it has
@@ -38,16 +38,18 @@ def split(store: AnyStore, duplicate_id: int, *, settings: DedupSettings,
     source = split_source(store, duplicate_id)
     article = split_content(source)
     fp = fingerprint(article.text, article.language, settings)
-    return apply_split(store, source, article, fp, _canonical(source, article), note)
+    return apply_split(store, source, article, fp, _canonical(source, article), note, editor)
 
 
-def merge(store: AnyStore, article_id: int, *, into: int, note: str | None = None) -> ReviewResult:
+def merge(store: AnyStore, article_id: int, *, into: int, note: str | None = None,
+          editor: str | None = None) -> ReviewResult:
     """Fold record ``article_id`` into record ``into``; the duplicate row's similarity is
     the two signatures' estimated Jaccard (1.0 for the same text)."""
     if article_id == into:
         raise ReviewRefused(f"cannot merge record {article_id} into itself")
     similarity = pair_similarity(store.fingerprint(article_id), store.fingerprint(into))
-    return apply_merge(store, article_id, into=into, similarity=similarity, note=note)
+    return apply_merge(store, article_id, into=into, similarity=similarity, note=note,
+                       editor=editor)
 
 
 def pair_similarity(a: Fingerprint | None, b: Fingerprint | None) -> float:

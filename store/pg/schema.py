@@ -256,9 +256,26 @@ CREATE TABLE reprocess_cache (
 );
 """
 
+_EDITORS = """
+CREATE TABLE editors (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled_at TEXT
+);
+ALTER TABLE reviews ADD COLUMN editor TEXT;
+CREATE TABLE decision_marks (
+    duplicate_id BIGINT PRIMARY KEY,
+    editor TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX duplicates_decided_at ON duplicates(decided_at, id);
+"""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_initial", _INITIAL),
     ("0002_reprocess_cache", _REPROCESS_CACHE),
+    ("0003_editors", _EDITORS),
 )
 """(name, SQL) in order. Never edit one that has shipped: append."""
 
