@@ -207,12 +207,17 @@ class Handlers:
         article_id = int(request.path_params["article_id"])
         into = _int(form.get("into"), "into")
         note = _note(form)
+        if into == article_id:
+            raise Refused(409, f"Record {article_id} cannot be merged into itself. Nothing was "
+                               "written.")
 
         def apply(s: AnyStore) -> ReviewResult:
-            for record_id, key in ((article_id, "expect"), (into, "expect_into")):
-                now = _version(s, record_id)
+            versions = {key: (record_id, _version(s, record_id))
+                        for record_id, key in ((article_id, "expect"), (into, "expect_into"))}
+            for record_id, now in versions.values():
                 if now is None:
                     raise Refused(409, _gone(s, record_id) + " Nothing was written.")
+            for key, (record_id, now) in versions.items():
                 if now != form.get(key):
                     raise Refused(409, f"Record {record_id} changed since you loaded the page "
                                        "(a new version was stored). Nothing was written; "
