@@ -215,3 +215,37 @@ def test_editors_command_line(config: Path, monkeypatch: pytest.MonkeyPatch,
         (stored,) = conn.execute("SELECT password_hash FROM editors WHERE name = 'eve'"
                                  ).fetchone()
     assert stored.startswith("$argon2id$")
+
+
+def test_the_app_works_on_the_postgresql_store(web: NewsWeb, tmp_path: Path,
+                                               pg_url: str) -> None:
+    """The same pages and writes through the store interface, on PostgreSQL (its
+    full-text search is the ``tsvector`` column)."""
+    from ingest.config import load_config
+    from report.web.auth import hash_password
+    from store import editors
+    from store.backends import open_store
+
+    path = web.write_config(tmp_path)
+    path.write_text(path.read_text().replace(f'path = "{tmp_path / "news.db"}"',
+                                             f'url = "{pg_url}"'))
+    assert service.main(["once", "--config", str(path)]) == 0
+    with open_store(load_config(path).store_target) as store:
+        editors.add_editor(store, EDITOR, hash_password(PASSWORD))
+        duplicate, record = store.conn.execute(
+            "SELECT id, article_id FROM duplicates WHERE method = 'near' ORDER BY id LIMIT 1"
+        ).fetchone()
+    with running_app(path) as url:
+        client = signed_in(url)
+        assert f"/records/{record}#duplicate-{duplicate}" in client.get("/").text
+        assert f"#duplicate-{duplicate}" in client.get("/?q=Musk&method=near").text
+        page = client.get(f"/records/{record}").text
+        expect = re.search(rf'/duplicates/{duplicate}/split"[^>]*>\s*<input[^>]*>\s*'
+                           r'<input type="hidden" name="expect" value="([^"]+)"', page)
+        assert expect is not None
+        split = client.post(f"/duplicates/{duplicate}/split",
+                            data={"csrf": csrf_of(page), "expect": expect.group(1),
+                                  "note": "own angle"})
+        assert split.status_code == 303
+        history = client.get("/history").text
+        assert "own angle" in history and EDITOR in history
