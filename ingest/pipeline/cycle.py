@@ -120,7 +120,7 @@ class Pipeline:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            self.store.release(self.worker, leased)
+            self._release(leased)
         summary = CycleSummary(cycle_id, started, time.monotonic() - clock,
                                dict(sorted(stats.counts.items())),
                                tuple(d.source for d in found if not d.ok),
@@ -134,6 +134,15 @@ class Pipeline:
               failed_sources=list(summary.failed_sources), stage_seconds=stats.wall_seconds(),
               **summary.counts)
         return summary
+
+    def _release(self, leased: list[str]) -> None:
+        """End this cycle's leases and claims; if the store cannot be reached, they expire
+        by themselves after ``lease_seconds`` (the cycle's own error is the one to report)."""
+        try:
+            self.store.release(self.worker, leased)
+        except StoreError as exc:
+            event(log, "lease_release_failed", level=logging.WARNING, worker=self.worker,
+                  error=str(exc))
 
     async def _heartbeat(self) -> None:
         """Keep this worker's leases and claims alive while the cycle runs."""
