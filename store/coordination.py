@@ -127,13 +127,14 @@ class Coordination:
         on the same machine would otherwise find its sources held for ``lease_seconds``.
         Workers of other hosts are left to expire. Returns the reaped worker ids."""
         host = socket.gethostname()
+        now = self._NOW
         rows = self.conn.execute(
             "SELECT w.worker_id, w.pid FROM workers w WHERE w.host = ? AND (EXISTS "
-            "(SELECT 1 FROM source_leases l WHERE l.worker_id = w.worker_id) OR EXISTS "
-            "(SELECT 1 FROM url_claims c WHERE c.worker_id = w.worker_id))",
+            "(SELECT 1 FROM source_leases l WHERE l.worker_id = w.worker_id "
+            f"AND l.expires_at > {now}) OR EXISTS (SELECT 1 FROM url_claims c "
+            f"WHERE c.worker_id = w.worker_id AND c.expires_at > {now}))",
             (host,)).fetchall()
         dead = [str(w) for w, pid in rows if pid is not None and not _alive(int(pid))]
-        now = self._NOW
         with self._atomic():
             for worker in dead:
                 for table in ("source_leases", "url_claims"):

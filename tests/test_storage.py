@@ -200,6 +200,7 @@ def test_a_dead_local_worker_is_reaped_at_once(storage: Storage) -> None:
     assert storage.claim_urls(["https://a.example/1"], "gone", ttl=600.0)
     storage.worker_seen("alive")
     assert storage.reap() == ["gone"]
+    assert storage.reap() == [], "reaped once: its leases and claims are no longer live"
     assert storage.lease_source("feed", "alive", ttl=60.0)
     assert storage.claim_urls(["https://a.example/1"], "alive", ttl=60.0)
 
