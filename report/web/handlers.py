@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
@@ -27,13 +27,11 @@ from report.assets import CSS
 from report.data import parse_since
 from report.diff import word_diff
 from report.web.auth import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from report.web.context import App, log_request_error
 from store import editors, webreads
 from store.backends import AnyStore
 from store.reportreads import ReviewRow, record_text, records_by_id, removals, reviews
 from store.reviews import ReviewResult
-
-if TYPE_CHECKING:
-    from report.web.app import App
 
 METHODS = ("url", "exact", "near", "review")
 PAGE_SIZE = 50
@@ -248,16 +246,12 @@ class Handlers:
             return self.app.page(request, "error.html", status=409, code=409,
                                  message=f"{exc} Nothing was written.")
         assert isinstance(exc, NewsdedupError)
-        from report.web.app import log_request_error
-
         log_request_error(request, exc)
         return self.app.page(request, "error.html", status=503, code=503,
                              message="The database did not answer in time; nothing was "
                                      "written. Try again in a moment.")
 
     async def crash(self, request: Request, exc: Exception) -> Response:
-        from report.web.app import log_request_error
-
         log_request_error(request, exc)
         return self.app.page(request, "error.html", status=500, code=500,
                              message="Something went wrong on our side; nothing was written. "
