@@ -206,19 +206,36 @@ def source_known(conn: Connection, source: str) -> bool:
 # -- reviews ------------------------------------------------------------------------------
 
 
-def reviews(conn: Connection) -> list[ReviewRow]:
-    """Every review, newest first, with where its page stands now (see :class:`ReviewRow`).
+_REVIEWS = (
+    "SELECT r.id, r.action, r.article_id, r.target_id, r.duplicate_id, r.url, r.method, "
+    "r.similarity, r.note, r.at, "
+    "(SELECT d.id FROM duplicates d WHERE d.url = r.url), "
+    "(SELECT a.id FROM articles a WHERE a.url = r.url), "
+    "EXISTS (SELECT 1 FROM articles a WHERE a.id = r.target_id), r.editor "
+    "FROM reviews r ")
 
-    Both ``url`` columns are UNIQUE, so each lookup is one row or none.
+
+def reviews(conn: Connection, limit: int | None = None) -> list[ReviewRow]:
+    """Every review (or the ``limit`` newest), newest first, with where its page stands
+    now (see :class:`ReviewRow`). Both ``url`` columns are UNIQUE, so each lookup is one
+    row or none.
     """
-    rows = conn.execute(
-        "SELECT r.id, r.action, r.article_id, r.target_id, r.duplicate_id, r.url, r.method, "
-        "r.similarity, r.note, r.at, "
-        "(SELECT d.id FROM duplicates d WHERE d.url = r.url), "
-        "(SELECT a.id FROM articles a WHERE a.url = r.url), "
-        "EXISTS (SELECT 1 FROM articles a WHERE a.id = r.target_id), r.editor "
-        "FROM reviews r ORDER BY r.id DESC").fetchall()
+    if limit is None:
+        rows = conn.execute(_REVIEWS + "ORDER BY r.id DESC").fetchall()
+    else:
+        rows = conn.execute(_REVIEWS + "ORDER BY r.id DESC LIMIT ?", (limit,)).fetchall()
     return [_review(row) for row in rows]
+
+
+def reviews_for(conn: Connection, article_id: int, urls: Iterable[str]) -> list[ReviewRow]:
+    """The reviews that concern one record: made on it, into it, or on one of ``urls``
+    (its own and its duplicates'), newest first, through the three indexes of ``reviews``
+    (not the whole table: a record page reads this)."""
+    listed = sorted(set(urls))
+    marks = ", ".join("?" * len(listed)) or "NULL"
+    rows = conn.execute(_REVIEWS + f"WHERE r.article_id = ? OR r.target_id = ? OR r.url IN "
+                        f"({marks}) ORDER BY r.id DESC", (article_id, article_id, *listed))
+    return [_review(row) for row in rows.fetchall()]
 
 
 def _review(row: tuple[Any, ...]) -> ReviewRow:

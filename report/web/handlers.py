@@ -30,7 +30,14 @@ from report.web.auth import DUMMY_HASH, hash_password, needs_rehash, verify_pass
 from report.web.context import App, log_request_error
 from store import editors, webreads
 from store.backends import AnyStore
-from store.reportreads import ReviewRow, record_text, records_by_id, removals, reviews
+from store.reportreads import (
+    ReviewRow,
+    record_text,
+    records_by_id,
+    removals,
+    reviews,
+    reviews_for,
+)
 from store.reviews import ReviewResult
 
 METHODS = ("url", "exact", "near", "review")
@@ -167,7 +174,7 @@ class Handlers:
 
     async def history(self, request: Request) -> Response:
         await self._reader(request)
-        rows = await self.app.stores.run(lambda s: reviews(s.conn)[:500])
+        rows = await self.app.stores.run(lambda s: reviews(s.conn, limit=500))
         return self.app.page(request, "history.html", reviews=rows)
 
     async def healthz(self, request: Request) -> Response:
@@ -274,8 +281,7 @@ def _record_data(s: AnyStore, article_id: int) -> dict[str, Any]:
         dups.append(DuplicateView(row, None if own is None else word_diff(text, own),
                                   _state_token((row.article_id, row.method, row.similarity))))
     urls = {found[0].url, *(d.row.url for d in dups)}
-    history = [r for r in reviews(s.conn) if article_id in (r.article_id, r.target_id)
-               or r.url in urls]
+    history = reviews_for(s.conn, article_id, urls)
     return {"record": found[0], "text": text, "duplicates": dups,
             "removed": tuple(removals(s.conn, article_id)), "history": history,
             "expect": _version(s, article_id)}
@@ -291,7 +297,8 @@ def _state_token(state: tuple[int, str, float]) -> str:
 
 
 def _gone(s: AnyStore, article_id: int) -> str:
-    merged = [r for r in reviews(s.conn) if r.action == "merge" and r.article_id == article_id]
+    merged = [r for r in reviews_for(s.conn, article_id, ())
+              if r.action == "merge" and r.article_id == article_id]
     if merged:
         return (f"Record {article_id} is no longer a record: it was merged into record "
                 f"{merged[0].target_id}.")
