@@ -38,6 +38,7 @@ from typing import Any
 
 from ingest import logs
 from ingest.config import Config, ExtractSettings, SourceSettings, load_config
+from ingest.dedup.index import NearDuplicateIndex
 from ingest.dedup.stored import index_for
 from ingest.errors import ConfigError, NewsdedupError
 from ingest.fetch.fetcher import Fetcher
@@ -134,6 +135,7 @@ class Service:
             if self.stop.is_set():
                 return {}
             self._refresh_index()
+            before = self.store.max_article_id()
             try:
                 summary = asyncio.run(self.pipeline.run_cycle(sources))
             except Exception as exc:
@@ -141,7 +143,9 @@ class Service:
                     self.metrics.observe_crash(finished_at=time.time(),
                                                error=f"{type(exc).__name__}: {exc}")
                 raise
-            self._indexed = (self._indexed[0], self.store.max_article_id())
+            # Records other processes made during the cycle (an editor's split) have ids
+            # among ours: the next refresh reads every id above where it began.
+            self._indexed = (self._indexed[0], before)
         if self.metrics is not None:
             self.metrics.observe_cycle(summary, ok=cycle_ok(summary, len(sources)),
                                        finished_at=time.time())
@@ -156,8 +160,10 @@ class Service:
         if self.store.index_generation() != generation:
             self.index = index_for(self.config.dedup, self.store)
             self.pipeline.index = self.index
-        else:
-            self.index.load(self.store.band_rows(after_id=seen))
+        elif isinstance(self.index, NearDuplicateIndex):
+            known = self.index.ids_above(seen)
+            self.index.load(row for row in self.store.band_rows(after_id=seen)
+                            if row[0] not in known)
         self._indexed = (self.store.index_generation(), self.store.max_article_id())
 
     def shutdown(self, grace_seconds: float = 8.0) -> None:

@@ -54,6 +54,8 @@ class Store(SiteLearning, ReviewLookups, Coordination):
         self.db = Database(conn)
         # During `reprocess`, the id each re-created record must keep (see store.rebuild).
         self.id_plan: Callable[[str], int | None] | None = None
+        # Inside `batch()`: the first write begins a transaction the batch commits.
+        self.in_batch = False
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -260,12 +262,15 @@ class Store(SiteLearning, ReviewLookups, Coordination):
             self._commit_open(reopen=False)
 
     def _commit_open(self, *, reopen: bool = True) -> None:
-        """Commit what the batch holds; then start the next batch's transaction."""
+        """Commit what the batch holds; the next batch's transaction begins at its first
+        write (``BEGIN IMMEDIATE``, see :class:`_Atomic`), so the reads before it see the
+        latest commits and the batch never holds a snapshot another writer (an editor's
+        review) could make stale: that write would fail at once with "database is locked"
+        (SQLITE_BUSY_SNAPSHOT), busy timeout or not."""
         try:
             if self.conn.in_transaction:
                 self.conn.commit()
-            if reopen:
-                self.conn.execute("BEGIN")
+            self.in_batch = reopen
         except sqlite3.Error as exc:
             raise StoreError(f"batch commit failed: {exc}") from exc
 
@@ -309,10 +314,11 @@ class _Atomic:
     """One write transaction that turns sqlite3 errors into StoreError carrying the URL.
 
     Outside a transaction it begins ``IMMEDIATE``: the write lock is taken before the
-    first read, so a writer beside the daemon (an editor's review, ``stats`` aside)
-    waits for the lock with the busy timeout rather than failing at once with
-    "database is locked" when its snapshot went stale. Inside one (the daemon's
-    batch), a savepoint.
+    first read, so a writer beside the daemon (an editor's review) waits for the lock
+    with the busy timeout rather than failing at once with "database is locked" when
+    its snapshot went stale. Inside one, a savepoint; inside a batch with no
+    transaction yet, it begins the batch's (``IMMEDIATE`` too) and is its first
+    savepoint.
     """
 
     def __init__(self, store: Store, url: str | None) -> None:
@@ -323,6 +329,8 @@ class _Atomic:
     def __enter__(self) -> None:
         conn = self._store.conn
         try:
+            if not conn.in_transaction and self._store.in_batch:
+                conn.execute("BEGIN IMMEDIATE")  # the batch's; committed by the batch
             if conn.in_transaction:
                 self._cm = self._store.db.atomic()
                 self._cm.__enter__()

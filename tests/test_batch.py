@@ -85,3 +85,19 @@ def test_store_batch_makes_pages_visible_to_readers_at_each_commit(tmp_path: Pat
         assert skipped() == 3
         store.add_skipped("https://a.example/4", "s", "off_topic", None)
     assert skipped() == 4  # committed on exit
+
+
+def test_a_commit_from_elsewhere_between_batch_reads_does_not_fail_the_next_write(
+        tmp_path: Path) -> None:
+    """The daemon reads (a site's template) inside its batch, an editor's review commits
+    meanwhile, then the daemon writes: the write waits for nothing and succeeds (a batch
+    that had begun with a read snapshot failed here with SQLITE_BUSY_SNAPSHOT)."""
+    from store import editors
+
+    with Store.open(tmp_path / "r.db") as daemon, Store.open(tmp_path / "r.db") as app:
+        with daemon.batch() as batch:
+            daemon.site_template("example.org", 3)
+            editors.add_editor(app, "bob", "hash")
+            daemon.add_skipped("http://example.org/a", "s", "off_topic", None)
+            batch.page()
+        assert daemon.known_url("http://example.org/a") is not None

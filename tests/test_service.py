@@ -203,3 +203,35 @@ def test_extract_explain_lists_removed_lines_and_a_bad_file_fails_alone(
     assert first["file"] == str(empty) and first["error"] and first["text"] == ""
     assert second["text"] and isinstance(second["removed"], list)
     assert all(set(r) == {"rule", "text"} and r["rule"] for r in second["removed"])
+
+
+def test_a_record_made_elsewhere_during_a_cycle_is_indexed_at_the_next(tmp_path: Path) -> None:
+    """An editor's split commits a record while the daemon's cycle stores its own: the
+    split's id is below the cycle's last one, and the next refresh must still index it
+    (and not index the cycle's own records twice)."""
+    from test_storage import _new
+
+    from ingest.config import load_config_text
+    from ingest.dedup.minhash import fingerprint
+    from store.db import Store
+
+    config = load_config_text(f'[store]\npath = "{tmp_path / "news.db"}"\n'
+                              "[extract]\nworkers = 1\n")
+    daemon = service.Service(config)
+    try:
+        before = daemon.store.max_article_id()
+        elsewhere = _new("https://b.example/split", "Words of a page an editor split "
+                         "off, long enough to have shingles of its own for the index.")
+        with Store.open(tmp_path / "news.db") as editor:
+            split_id = editor.add_article(elsewhere)           # during the cycle...
+        own = _new("https://a.example/own")
+        own_id = daemon.store.add_article(own)                 # ...and the cycle's own
+        daemon.index.add(own_id, own.fingerprint)
+        assert split_id < own_id
+        daemon._indexed = (daemon._indexed[0], before)         # as cycle() leaves it
+        daemon._refresh_index()
+        found = daemon.index.find(fingerprint(elsewhere.article.text, "en", config.dedup))
+        assert (found.method, found.duplicate_of) == ("near", split_id)
+        assert len(daemon.index) == 2
+    finally:
+        daemon.close()

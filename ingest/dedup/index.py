@@ -214,6 +214,17 @@ class NearDuplicateIndex:
             self._ids.truncate(before)
             raise
 
+    def ids_above(self, after_id: int) -> set[int]:
+        """The indexed record ids above ``after_id`` (a refresh skips those).
+
+        >>> from ingest.config import DedupSettings
+        >>> index = NearDuplicateIndex(DedupSettings(), lambda i: None)
+        >>> index.ids_above(0)
+        set()
+        """
+        ids = np.asarray(self._ids.view(), dtype=np.int64)
+        return {int(i) for i in ids[ids > after_id]}
+
     def add(self, article_id: int, fp: Fingerprint) -> None:
         """Index a record just stored (a no-op for a text without shingles)."""
         keys = self._keys(fp)

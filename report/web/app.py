@@ -68,7 +68,7 @@ def create_app(config: Config, *, read_only: bool = False,
         Middleware(_SecurityHeaders),
         Middleware(SessionMiddleware, secret_key=session_key(config.secret_key_path),
                    session_cookie="newsdedup_session", max_age=app.session_seconds,
-                   same_site="strict", https_only=config.review.secure_cookies),
+                   same_site="lax", https_only=config.review.secure_cookies),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -1,5 +1,9 @@
 """Who may change decisions: passwords, the session key, and throttled sign-in.
 
+The session cookie is ``SameSite=Lax``: another site's forms and scripts cannot send
+it, while a link from elsewhere (an e-mail, a chat) still opens the page signed in
+(``Strict`` would show the sign-in page there, and answering it would replace the
+editor's session); no GET changes anything, and every form carries a CSRF token.
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's low-memory
 profile) and never stored or logged in clear; the store keeps only the hash. The
 session cookie is signed with a key kept in a file beside the configuration,

@@ -26,7 +26,11 @@
     else if ((e.key === "o" || e.key === "Enter") && rows[at] && rows[at].dataset.href) {
       window.location.assign(rows[at].dataset.href);
     }
-    else if (e.key === "n") { document.getElementById("next-unreviewed").click(); }
+    else if (e.key === "n") {
+      var next = document.getElementById("next-unreviewed");
+      if (!next) { return; }
+      next.click();
+    }
     else if (e.key === "c") { submit(".confirm-button"); }
     else if (e.key === "s") { submit(".split-button"); }
     else if (e.key === "/") {
