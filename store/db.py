@@ -23,11 +23,8 @@ from zlib_ng import zlib_ng
 
 from ingest.errors import StoreError
 from ingest.types import (
-    CleanedArticle,
     Fingerprint,
     KnownUrl,
-    NewArticle,
-    NewDuplicate,
     RawPage,
     SourceState,
 )
@@ -38,11 +35,12 @@ from store.coordination import Coordination
 from store.learning import SiteLearning
 from store.reviewlookups import ReviewLookups
 from store.schema import MIGRATIONS
-from store.sqlvalues import int_or_none, str_or_none, utcnow
+from store.sqlvalues import int_or_none, str_or_none
+from store.writes import RecordWrites
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
-class Store(SiteLearning, ReviewLookups, Coordination):
+class Store(SiteLearning, ReviewLookups, Coordination, RecordWrites):
     """Typed reads and transactional writes over the newsdedup schema."""
 
     shared = False
@@ -142,100 +140,19 @@ class Store(SiteLearning, ReviewLookups, Coordination):
                                  "ORDER BY rowid", (len(prefix), prefix))
         return [str(url) for (url,) in rows]
 
-    # -- writes ---------------------------------------------------------------------
+    # -- writes: store.writes.RecordWrites, with these SQLite parts -------------------
 
-    def add_article(self, rec: NewArticle) -> int:
-        """Store a new record with its signature, raw page, removals and URL aliases."""
-        a, fp = rec.article, rec.fingerprint
-        with self._atomic(rec.url):
-            cur = self.conn.execute(
-                f"INSERT INTO articles (id, {sql.ARTICLE_COLUMNS}) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.id_plan(rec.url) if self.id_plan else None, *article_row(rec)))
-            article_id = int(cur.lastrowid or 0)
-            self._learn(rec.site, rec.learn)
-            self.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
-                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
-            self._write_removals(article_id, a)
-            self._write_aliases(article_id, {rec.url, rec.page.url}, rec.page.fetched_at)
-            self._write_page(rec.page, article_id=article_id)
-            if rec.page.url != rec.url:
-                # Fetched under another URL (AMP copy, redirect): that URL is a duplicate.
-                self._insert_duplicate(NewDuplicate(
-                    url=rec.page.url, source=rec.source, article_id=article_id, method="url",
-                    similarity=1.0, fetched_at=rec.page.fetched_at))
-        return article_id
-
-    def update_article(self, article_id: int, article: CleanedArticle, fp: Fingerprint,
-                       page: RawPage) -> bool:
-        """Replace a record's content, keeping the previous version; False if unchanged."""
-        row = self._one("SELECT content_hash FROM articles WHERE id = ?", (article_id,))
-        if row is None:
-            raise StoreError(f"no article {article_id} to update", url=page.url)
-        with self._atomic(page.url):
-            self.conn.execute("UPDATE articles SET feed_updated = ? WHERE id = ?",
-                              (page.feed_updated, article_id))
-            if row[0] == fp.content_hash:
-                return False
-            self._archive_version(article_id)
-            self.conn.execute(sql.UPDATE_ARTICLE,
-                              update_row(article_id, article, fp, page))
-            self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
-                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
-            self.conn.execute("DELETE FROM removals WHERE article_id = ?", (article_id,))
-            self._write_removals(article_id, article)
-            self._write_page(page, article_id=article_id)
-        return True
-
-    def _archive_version(self, article_id: int) -> None:
-        self.conn.execute(sql.ARCHIVE_VERSION, (utcnow(), article_id))
-
-    def add_duplicate(self, rec: NewDuplicate) -> int:
-        """Store a page that duplicates stored record ``rec.article_id``."""
-        with self._atomic(rec.url):
-            duplicate_id = self._insert_duplicate(rec)
-            if rec.page is not None:
-                self._write_page(rec.page, duplicate_id=duplicate_id)
-        return duplicate_id
-
-    def _insert_duplicate(self, rec: NewDuplicate) -> int:
-        (duplicate_id,) = self.conn.execute(sql.INSERT_DUPLICATE, duplicate_row(rec)).fetchone()
-        self._write_aliases(rec.article_id, {rec.url}, rec.fetched_at)
-        return int(duplicate_id)
-
-    def add_skipped(self, url: str, source: str, reason: str, feed_updated: str | None) -> None:
-        """Remember a page we will not store (off topic), so it is not fetched again."""
-        with self._atomic(url):
-            self.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
-                              (url, source, reason, feed_updated, utcnow()))
-
-    def record_source(self, name: str, kind: str, url: str, *, ok: bool, status: int | None,
-                      error: str | None = None, etag: str | None = None,
-                      last_modified: str | None = None, next_attempt_at: str | None = None,
-                      ) -> None:
-        """Record a source visit; validators are kept from the last success when absent."""
-        now = utcnow()
-        with self._atomic(url):
-            self.conn.execute(sql.UPSERT_SOURCE, (name, kind, url))
-            if ok:
-                self.conn.execute(sql.SOURCE_OK, (etag, last_modified, status, now, now,
-                                                  next_attempt_at, name))
-            else:
-                self.conn.execute(sql.SOURCE_FAILED, (status, error, now, next_attempt_at, name))
-
-    def begin_cycle(self, sources: Iterable[str], worker: str | None = None) -> int:
-        with self._atomic():
-            (cycle_id,) = self.conn.execute(sql.BEGIN_CYCLE, (utcnow(), ",".join(sources),
-                                                              worker)).fetchone()
-        return int(cycle_id)
-
-    def end_cycle(self, cycle_id: int, summary_json: str,
-                  fetch_log: Iterable[tuple[str, str | None, str, str | None, str]]) -> None:
-        """Close a cycle with its summary and its fetch log rows (url, source, outcome,
-        reason, at), in one transaction."""
-        with self._atomic():
-            self.conn.execute(sql.END_CYCLE, (utcnow(), summary_json, cycle_id))
-            self.conn.executemany(sql.FETCH_LOG, ((cycle_id, *row) for row in fetch_log))
+    def _write_page(self, page: RawPage, *, article_id: int | None = None,
+                    duplicate_id: int | None = None) -> None:
+        """The raw page; written again, it moves to the end of the replay order (a new
+        ``rowid``: ``INSERT OR REPLACE``)."""
+        self.conn.execute("DELETE FROM skipped WHERE url = ?", (page.url,))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO pages (url, final_url, source, article_id, duplicate_id, "
+            "charset, html, fetched_at, feed_updated, language_hint) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (page.url, page.final_url, page.source, article_id, duplicate_id, page.charset,
+             compress_html(page.html), page.fetched_at, page.feed_updated, page.language_hint))
 
     def decision(self, keys: Iterable[int], url: str | None = None
                  ) -> contextlib.AbstractContextManager[None]:
@@ -287,27 +204,6 @@ class Store(SiteLearning, ReviewLookups, Coordination):
 
     def _atomic(self, url: str | None = None) -> _Atomic:
         return _Atomic(self, url)
-
-    def _write_removals(self, article_id: int, article: object) -> None:
-        removed = getattr(article, "removed", ())
-        self.conn.executemany(sql.INSERT_REMOVAL,
-                              ((article_id, i, r.rule, r.text) for i, r in enumerate(removed)))
-
-    def _write_aliases(self, article_id: int, urls: set[str], at: str) -> None:
-        self.conn.executemany("INSERT OR IGNORE INTO url_aliases VALUES (?,?,?)",
-                              ((u, article_id, at) for u in sorted(urls)))
-        self.conn.executemany("INSERT OR IGNORE INTO url_keys VALUES (?,?)",
-                              ((identity_key(u), article_id) for u in sorted(urls)))
-
-    def _write_page(self, page: RawPage, *, article_id: int | None = None,
-                    duplicate_id: int | None = None) -> None:
-        self.conn.execute("DELETE FROM skipped WHERE url = ?", (page.url,))
-        self.conn.execute(
-            "INSERT OR REPLACE INTO pages (url, final_url, source, article_id, duplicate_id, "
-            "charset, html, fetched_at, feed_updated, language_hint) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (page.url, page.final_url, page.source, article_id, duplicate_id, page.charset,
-             compress_html(page.html), page.fetched_at, page.feed_updated, page.language_hint))
 
 
 class _Atomic:
@@ -372,27 +268,3 @@ def compress_html(html: bytes) -> bytes:
 def decompress_html(blob: bytes) -> bytes:
     return zlib_ng.decompress(blob)
 
-
-def article_row(rec: NewArticle) -> tuple[object, ...]:
-    """A new record's values in :data:`store.sql.ARTICLE_COLUMNS` order."""
-    a, fp = rec.article, rec.fingerprint
-    return (rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
-            fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
-            len(a.text.split()), rec.site or None, a.declared_language, a.language_confidence)
-
-
-def update_row(article_id: int, article: CleanedArticle, fp: Fingerprint,
-               page: RawPage) -> tuple[object, ...]:
-    """:data:`store.sql.UPDATE_ARTICLE`'s parameters."""
-    return (article.title, article.author, article.published, article.language,
-            article.text, fp.content_hash, page.fetched_at, utcnow(), len(article.text.split()),
-            article.declared_language, article.language_confidence, article_id)
-
-
-def duplicate_row(rec: NewDuplicate) -> tuple[object, ...]:
-    """:data:`store.sql.INSERT_DUPLICATE`'s parameters."""
-    a = rec.article
-    return (rec.url, rec.article_id, rec.similarity, rec.method, a.title if a else None,
-            a.text if a else None, rec.source, a.language if a else None, rec.fetched_at,
-            utcnow(), a.declared_language if a else None,
-            a.language_confidence if a else None)

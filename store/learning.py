@@ -12,23 +12,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from ingest.types import Fingerprint, Removal
+from store import sql
 from store.sqlvalues import str_or_none, utcnow
 
 
 class _Store(Protocol):
-    conn: sqlite3.Connection
+    conn: Any
 
     def _one(self, sql: str, params: Iterable[object] = ()) -> tuple[object, ...] | None: ...
 
     def _atomic(self, url: str | None = None) -> AbstractContextManager[None]: ...
 
     def _samples(self, site: str, keys: frozenset[str]) -> list[str]: ...
+
+    def _write_bands(self, article_id: int, bands: bytes) -> None: ...
 
 
 class SiteLearning:
@@ -94,19 +96,18 @@ class SiteLearning:
 
     def rewrite_article(self: _Store, article_id: int, text: str, removed: list[Removal],
                         fp: Fingerprint) -> None:
-        """Replace a record's text after our own cleaning improved (not a new version)."""
+        """Replace a record's text after our own cleaning improved (not a new version).
+        Portable SQL: both stores run this one."""
         with self._atomic():
-            self.conn.execute(
-                "UPDATE articles SET text = ?, content_hash = ?, word_count = ? WHERE id = ?",
-                (text, fp.content_hash, len(text.split()), article_id))
-            self.conn.execute("INSERT OR REPLACE INTO signatures VALUES (?,?,?,?,?)",
-                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
-            start = self._one("SELECT coalesce(max(position) + 1, 0) FROM removals "
-                              "WHERE article_id = ?", (article_id,))
+            self.conn.execute(sql.REWRITE_ARTICLE, (text, fp.content_hash, len(text.split()),
+                                                    article_id))
+            self.conn.execute(sql.UPSERT_SIGNATURE, (article_id, fp.language, fp.n_shingles,
+                                                     fp.minhash, fp.bands))
+            self._write_bands(article_id, fp.bands)
+            start = self._one(sql.NEXT_REMOVAL, (article_id,))
             offset = int(start[0]) if start and isinstance(start[0], int) else 0
-            self.conn.executemany(
-                "INSERT INTO removals (article_id, position, rule, text) VALUES (?,?,?,?)",
-                ((article_id, offset + i, r.rule, r.text) for i, r in enumerate(removed)))
+            self.conn.executemany(sql.INSERT_REMOVAL, (
+                (article_id, offset + i, r.rule, r.text) for i, r in enumerate(removed)))
 
 
 _MIN_PROBE_CHARS = 8

@@ -84,3 +84,8 @@ FETCH_LOG = ("INSERT INTO fetch_log (cycle_id, url, source, outcome, reason, at)
 REWRITE_ARTICLE = "UPDATE articles SET text = ?, content_hash = ?, word_count = ? WHERE id = ?"
 
 NEXT_REMOVAL = ("SELECT coalesce(max(position) + 1, 0) FROM removals WHERE article_id = ?")
+
+UPSERT_SIGNATURE = (
+    "INSERT INTO signatures VALUES (?,?,?,?,?) ON CONFLICT (article_id) DO UPDATE SET "
+    "language = excluded.language, n_shingles = excluded.n_shingles, "
+    "minhash = excluded.minhash, bands = excluded.bands")

@@ -33,13 +33,9 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from ingest.errors import StoreError
 from ingest.types import (
-    CleanedArticle,
     Fingerprint,
     KnownUrl,
-    NewArticle,
-    NewDuplicate,
     RawPage,
     SourceState,
 )
@@ -47,12 +43,13 @@ from ingest.urls import identity_key
 from store import sql
 from store.batch import Batch
 from store.coordination import Coordination
-from store.db import article_row, compress_html, duplicate_row, update_row
+from store.db import compress_html
 from store.pg import schema
 from store.pg.conn import QmarkConnection, open_pool
-from store.pg.learning import UPSERT_SIGNATURE, PgSiteLearning, lsh_keys
+from store.pg.learning import PgSiteLearning, lsh_keys
 from store.reviewlookups import ReviewLookups
-from store.sqlvalues import int_or_none, str_or_none, utcnow
+from store.sqlvalues import int_or_none, str_or_none
+from store.writes import RecordWrites
 
 REBUILD_LOCK = 0x6E65_7773_7265_6275  # "newsrebu": decisions share it, a rebuild owns it
 
@@ -65,7 +62,7 @@ _LOCK_KEYS = ("SELECT count(pg_advisory_xact_lock(k)) FROM "
               "(SELECT DISTINCT k FROM unnest(%s::int8[]) AS k ORDER BY k OFFSET 0) AS s")
 
 
-class PgStore(PgSiteLearning, ReviewLookups, Coordination):
+class PgStore(PgSiteLearning, ReviewLookups, Coordination, RecordWrites):
     """Typed reads and transactional writes over the newsdedup schema in PostgreSQL."""
 
     shared = True
@@ -198,101 +195,7 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination):
                 self.conn.native(_LOCK_KEYS, (sorted(set(keys)),), url=url)
             yield
 
-    # -- writes -----------------------------------------------------------------------
-
-    def add_article(self, rec: NewArticle) -> int:
-        fp = rec.fingerprint
-        with self._atomic(rec.url):
-            planned = self.id_plan(rec.url) if self.id_plan else None
-            if planned is None:
-                (article_id,) = self.conn.execute(
-                    f"INSERT INTO articles ({sql.ARTICLE_COLUMNS}) VALUES "
-                    f"({','.join('?' * 15)}) RETURNING id", article_row(rec),
-                    url=rec.url).fetchone()
-            else:
-                (article_id,) = self.conn.execute(
-                    f"INSERT INTO articles (id, {sql.ARTICLE_COLUMNS}) VALUES "
-                    f"({','.join('?' * 16)}) RETURNING id", (planned, *article_row(rec)),
-                    url=rec.url).fetchone()
-            article_id = int(article_id)
-            self._learn(rec.site, rec.learn)
-            self.conn.execute("INSERT INTO signatures VALUES (?,?,?,?,?)",
-                              (article_id, fp.language, fp.n_shingles, fp.minhash, fp.bands))
-            self._write_bands(article_id, fp.bands)
-            self._write_removals(article_id, rec.article)
-            self._write_aliases(article_id, {rec.url, rec.page.url}, rec.page.fetched_at)
-            self._write_page(rec.page, article_id=article_id)
-            if rec.page.url != rec.url:
-                self._insert_duplicate(NewDuplicate(
-                    url=rec.page.url, source=rec.source, article_id=article_id, method="url",
-                    similarity=1.0, fetched_at=rec.page.fetched_at))
-        return article_id
-
-    def update_article(self, article_id: int, article: CleanedArticle, fp: Fingerprint,
-                       page: RawPage) -> bool:
-        row = self._one("SELECT content_hash FROM articles WHERE id = ?", (article_id,))
-        if row is None:
-            raise StoreError(f"no article {article_id} to update", url=page.url)
-        with self._atomic(page.url):
-            self.conn.execute("UPDATE articles SET feed_updated = ? WHERE id = ?",
-                              (page.feed_updated, article_id))
-            if row[0] == fp.content_hash:
-                return False
-            self.conn.execute(sql.ARCHIVE_VERSION, (utcnow(), article_id))
-            self.conn.execute(sql.UPDATE_ARTICLE, update_row(article_id, article, fp, page))
-            self.conn.execute(UPSERT_SIGNATURE, (article_id, fp.language, fp.n_shingles,
-                                                 fp.minhash, fp.bands))
-            self._write_bands(article_id, fp.bands)
-            self.conn.execute("DELETE FROM removals WHERE article_id = ?", (article_id,))
-            self._write_removals(article_id, article)
-            self._write_page(page, article_id=article_id)
-        return True
-
-    def add_duplicate(self, rec: NewDuplicate) -> int:
-        with self._atomic(rec.url):
-            duplicate_id = self._insert_duplicate(rec)
-            if rec.page is not None:
-                self._write_page(rec.page, duplicate_id=duplicate_id)
-        return duplicate_id
-
-    def _insert_duplicate(self, rec: NewDuplicate) -> int:
-        (duplicate_id,) = self.conn.execute(sql.INSERT_DUPLICATE, duplicate_row(rec),
-                                            url=rec.url).fetchone()
-        self._write_aliases(rec.article_id, {rec.url}, rec.fetched_at)
-        return int(duplicate_id)
-
-    def add_skipped(self, url: str, source: str, reason: str, feed_updated: str | None) -> None:
-        with self._atomic(url):
-            self.conn.execute(
-                "INSERT INTO skipped VALUES (?,?,?,?,?) ON CONFLICT (url) DO UPDATE SET "
-                "source = excluded.source, reason = excluded.reason, "
-                "feed_updated = excluded.feed_updated, at = excluded.at",
-                (url, source, reason, feed_updated, utcnow()), url=url)
-
-    def record_source(self, name: str, kind: str, url: str, *, ok: bool, status: int | None,
-                      error: str | None = None, etag: str | None = None,
-                      last_modified: str | None = None, next_attempt_at: str | None = None,
-                      ) -> None:
-        now = utcnow()
-        with self._atomic(url):
-            self.conn.execute(sql.UPSERT_SOURCE, (name, kind, url), url=url)
-            if ok:
-                self.conn.execute(sql.SOURCE_OK, (etag, last_modified, status, now, now,
-                                                  next_attempt_at, name), url=url)
-            else:
-                self.conn.execute(sql.SOURCE_FAILED, (status, error, now, next_attempt_at,
-                                                      name), url=url)
-
-    def begin_cycle(self, sources: Iterable[str], worker: str | None = None) -> int:
-        row = self._one(sql.BEGIN_CYCLE, (utcnow(), ",".join(sources), worker))
-        assert row is not None
-        return int(row[0])
-
-    def end_cycle(self, cycle_id: int, summary_json: str,
-                  fetch_log: Iterable[tuple[str, str | None, str, str | None, str]]) -> None:
-        with self._atomic():
-            self.conn.execute(sql.END_CYCLE, (utcnow(), summary_json, cycle_id))
-            self.conn.executemany(sql.FETCH_LOG, ((cycle_id, *row) for row in fetch_log))
+    # -- writes: store.writes.RecordWrites, with these PostgreSQL parts ----------------
 
     @contextlib.contextmanager
     def batch(self, size: int = 32, max_age: float = 1.0) -> Iterator[Batch]:
@@ -316,17 +219,6 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination):
         signature)."""
         self.conn.native("INSERT INTO lsh_bands (key, article_id) SELECT unnest(%s::int8[]), "
                          "%s ON CONFLICT DO NOTHING", (lsh_keys(bands), article_id))
-
-    def _write_removals(self, article_id: int, article: object) -> None:
-        removed = getattr(article, "removed", ())
-        self.conn.executemany(sql.INSERT_REMOVAL,
-                              ((article_id, i, r.rule, r.text) for i, r in enumerate(removed)))
-
-    def _write_aliases(self, article_id: int, urls: set[str], at: str) -> None:
-        self.conn.executemany("INSERT INTO url_aliases VALUES (?,?,?) ON CONFLICT DO NOTHING",
-                              ((u, article_id, at) for u in sorted(urls)))
-        self.conn.executemany("INSERT INTO url_keys VALUES (?,?) ON CONFLICT DO NOTHING",
-                              ((identity_key(u), article_id) for u in sorted(urls)))
 
     def _write_page(self, page: RawPage, *, article_id: int | None = None,
                     duplicate_id: int | None = None) -> None:

@@ -13,15 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.types import Fingerprint, Removal
-from store import sql
 from store.learning import SiteLearning, _probe, key_hash
 from store.sqlvalues import str_or_none, utcnow
-
-UPSERT_SIGNATURE = (
-    "INSERT INTO signatures VALUES (?,?,?,?,?) ON CONFLICT (article_id) DO UPDATE SET "
-    "language = excluded.language, n_shingles = excluded.n_shingles, "
-    "minhash = excluded.minhash, bands = excluded.bands")
 
 BAND_MIX = 0x9E3779B97F4A7C15
 _U64 = (1 << 64) - 1
@@ -84,15 +77,3 @@ class PgSiteLearning(SiteLearning):
             rows = self.conn.execute("SELECT id, text, language FROM articles WHERE site = ? "
                                      "ORDER BY id", (site,))
         return [(int(i), str(t), str_or_none(lang)) for i, t, lang in rows]
-
-    def rewrite_article(self, article_id: int, text: str,
-                        removed: list[Removal], fp: Fingerprint) -> None:
-        with self._atomic():  # type: ignore[attr-defined]
-            self.conn.execute(sql.REWRITE_ARTICLE, (text, fp.content_hash, len(text.split()),
-                                                    article_id))
-            self.conn.execute(UPSERT_SIGNATURE, (article_id, fp.language, fp.n_shingles,
-                                                 fp.minhash, fp.bands))
-            self._write_bands(article_id, fp.bands)  # type: ignore[attr-defined]
-            (offset,) = self.conn.execute(sql.NEXT_REMOVAL, (article_id,)).fetchone()
-            self.conn.executemany(sql.INSERT_REMOVAL, (
-                (article_id, int(offset) + i, r.rule, r.text) for i, r in enumerate(removed)))
