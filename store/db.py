@@ -24,23 +24,20 @@ from zlib_ng import zlib_ng
 from ingest.errors import StoreError
 from ingest.types import (
     Fingerprint,
-    KnownUrl,
     RawPage,
-    SourceState,
 )
-from ingest.urls import identity_key
 from store import sql
 from store.batch import Batch
 from store.coordination import Coordination
 from store.learning import SiteLearning
+from store.reads import RecordReads
 from store.reviewlookups import ReviewLookups
 from store.schema import MIGRATIONS
-from store.sqlvalues import int_or_none, str_or_none
 from store.writes import RecordWrites
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
-class Store(SiteLearning, ReviewLookups, Coordination, RecordWrites):
+class Store(SiteLearning, ReviewLookups, Coordination, RecordReads, RecordWrites):
     """Typed reads and transactional writes over the newsdedup schema."""
 
     shared = False
@@ -86,52 +83,14 @@ class Store(SiteLearning, ReviewLookups, Coordination, RecordWrites):
 
     # -- reads used by the pipeline ------------------------------------------------
 
-    def known_url(self, url: str) -> KnownUrl | None:
-        """Where ``url`` already stands: ``article``, ``duplicate``, ``alias``, ``skipped``,
-        or ``variant`` (another spelling of a stored page: see ``identity_key``)."""
-        row = self._one(sql.KNOWN_URL, (url, url, url, url, identity_key(url)))
-        if row is None:
-            return None
-        kind, article_id, feed_updated, reason, at, _ = row
-        return KnownUrl(str(kind), int_or_none(article_id), str_or_none(feed_updated),
-                        str_or_none(reason), str_or_none(at))
-
-    def article_for_url(self, url: str) -> int | None:
-        row = self._one(sql.ARTICLE_FOR_URL, (url, url, identity_key(url)))
-        return int_or_none(row[0]) if row else None
-
-    def article_for_hash(self, content_hash: str) -> int | None:
-        """The oldest record with this exact normalised text, whatever its language."""
-        row = self._one(sql.ARTICLE_FOR_HASH, (content_hash,))
-        return int_or_none(row[0]) if row else None
-
-    def fingerprint(self, article_id: int) -> Fingerprint | None:
-        row = self.conn.execute(sql.FINGERPRINT, (article_id,)).fetchone()
-        if row is None:
-            return None
-        return Fingerprint(content_hash=row[4], language=row[0], n_shingles=row[1],
-                           minhash=row[2], bands=row[3])
-
     def band_rows(self, after_id: int = 0) -> Iterator[tuple[int, int, bytes]]:
         """Stored signatures' LSH bands (of records above ``after_id``), for the index."""
         yield from self.conn.execute(sql.BAND_ROWS, (after_id,))
-
-    def max_article_id(self) -> int:
-        row = self._one(sql.MAX_ARTICLE_ID)
-        return int(row[0]) if row and isinstance(row[0], int) else 0
 
     def index_generation(self) -> int:
         """Bumped by every rebuild (``reprocess``): in-memory indexes must then reload."""
         row = self._one("PRAGMA user_version")
         return int(row[0]) if row and isinstance(row[0], int) else 0
-
-    def source_state(self, name: str) -> SourceState | None:
-        row = self._one(sql.SOURCE_STATE, (name,))
-        if row is None:
-            return None
-        failures = row[3] if isinstance(row[3], int) else 0
-        return SourceState(str(row[0]), str_or_none(row[1]), str_or_none(row[2]),
-                           failures, str_or_none(row[4]), str_or_none(row[5]))
 
     def child_source_urls(self, name: str) -> list[str]:
         """URLs of the child sitemaps last listed by sitemap index ``name``."""

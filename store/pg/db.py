@@ -35,11 +35,8 @@ from psycopg_pool import ConnectionPool
 
 from ingest.types import (
     Fingerprint,
-    KnownUrl,
     RawPage,
-    SourceState,
 )
-from ingest.urls import identity_key
 from store import sql
 from store.batch import Batch
 from store.coordination import Coordination
@@ -47,8 +44,8 @@ from store.db import compress_html
 from store.pg import schema
 from store.pg.conn import QmarkConnection, open_pool
 from store.pg.learning import PgSiteLearning, lsh_keys
+from store.reads import RecordReads
 from store.reviewlookups import ReviewLookups
-from store.sqlvalues import int_or_none, str_or_none
 from store.writes import RecordWrites
 
 REBUILD_LOCK = 0x6E65_7773_7265_6275  # "newsrebu": decisions share it, a rebuild owns it
@@ -62,7 +59,7 @@ _LOCK_KEYS = ("SELECT count(pg_advisory_xact_lock(k)) FROM "
               "(SELECT DISTINCT k FROM unnest(%s::int8[]) AS k ORDER BY k OFFSET 0) AS s")
 
 
-class PgStore(PgSiteLearning, ReviewLookups, Coordination, RecordWrites):
+class PgStore(PgSiteLearning, ReviewLookups, Coordination, RecordReads, RecordWrites):
     """Typed reads and transactional writes over the newsdedup schema in PostgreSQL."""
 
     shared = True
@@ -118,29 +115,6 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination, RecordWrites):
 
     # -- reads used by the pipeline ---------------------------------------------------
 
-    def known_url(self, url: str) -> KnownUrl | None:
-        row = self._one(sql.KNOWN_URL, (url, url, url, url, identity_key(url)))
-        if row is None:
-            return None
-        kind, article_id, feed_updated, reason, at, _ = row
-        return KnownUrl(str(kind), int_or_none(article_id), str_or_none(feed_updated),
-                        str_or_none(reason), str_or_none(at))
-
-    def article_for_url(self, url: str) -> int | None:
-        row = self._one(sql.ARTICLE_FOR_URL, (url, url, identity_key(url)))
-        return int_or_none(row[0]) if row else None
-
-    def article_for_hash(self, content_hash: str) -> int | None:
-        row = self._one(sql.ARTICLE_FOR_HASH, (content_hash,))
-        return int_or_none(row[0]) if row else None
-
-    def fingerprint(self, article_id: int) -> Fingerprint | None:
-        row = self._one(sql.FINGERPRINT, (article_id,))
-        if row is None:
-            return None
-        return Fingerprint(content_hash=row[4], language=row[0], n_shingles=row[1],
-                           minhash=bytes(row[2]), bands=bytes(row[3]))
-
     def band_rows(self, after_id: int = 0) -> Iterator[tuple[int, int, bytes]]:
         with self.pool.connection() as conn, conn.cursor(name="band_rows") as cur:
             conn.autocommit = False  # a named (server-side) cursor needs a transaction
@@ -160,20 +134,9 @@ class PgStore(PgSiteLearning, ReviewLookups, Coordination, RecordWrites):
                                         minhash=bytes(r[3]), bands=bytes(r[4])))
                 for r in rows]
 
-    def max_article_id(self) -> int:
-        row = self._one(sql.MAX_ARTICLE_ID)
-        return int(row[0]) if row else 0
-
     def index_generation(self) -> int:
         row = self._one("SELECT generation FROM index_state WHERE id = 1")
         return int(row[0]) if row else 0
-
-    def source_state(self, name: str) -> SourceState | None:
-        row = self._one(sql.SOURCE_STATE, (name,))
-        if row is None:
-            return None
-        return SourceState(str(row[0]), str_or_none(row[1]), str_or_none(row[2]),
-                           int(row[3] or 0), str_or_none(row[4]), str_or_none(row[5]))
 
     def child_source_urls(self, name: str) -> list[str]:
         rows = self.conn.execute("SELECT url FROM sources WHERE starts_with(name, ?) "
