@@ -18,7 +18,9 @@ URL, so a log line always says *which* page failed and *why*::
     │   └── NetworkError            refused, reset, timeouts, total deadline
     ├── SourceError                 a feed or sitemap that cannot be parsed
     ├── ExtractError                a page with no extractable article
-    │   └── ExtractTimeout          extraction passed its deadline in the worker
+    │   ├── ExtractTimeout          extraction passed its deadline in the worker
+    │   └── NotAnArticle            a consent/login wall, bot challenge, JS shell or
+    │                               error page served with 200 (``reason`` names it)
     └── StoreError                  the SQLite store refused a write
         └── ReviewRefused           an editor's split/merge that cannot be applied as asked
 
@@ -143,6 +145,24 @@ class ExtractError(NewsdedupError):
 
 class ExtractTimeout(ExtractError):
     reason = "extract_timeout"
+
+
+class NotAnArticle(ExtractError):
+    """A page that stands in front of the article (or instead of it): a consent wall,
+    a bot challenge, an "enable JavaScript" shell, a login wall, an error page served
+    with ``200``. Never stored; not remembered either, so the page is fetched again
+    when its source lists it again (the wall may be gone then)::
+
+        raise NotAnArticle("cookie consent wall", url=url, kind="consent_wall")
+    """
+
+    def __init__(self, message: str, *, url: str | None, kind: str) -> None:
+        super().__init__(message, url=url)
+        self.kind = kind
+
+    @property
+    def reason(self) -> str:  # type: ignore[override]
+        return self.kind
 
 
 class StoreError(NewsdedupError):

@@ -25,7 +25,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-SourceKind = Literal["feed", "sitemap", "page"]
+SourceKind = Literal["feed", "sitemap", "page", "site"]
+Access = Literal["free", "paywalled", "unknown"]
+"""A record's reach: ``paywalled`` when the page says only subscribers read it whole."""
 DedupMethod = Literal["new", "url", "exact", "near", "review"]
 
 
@@ -129,6 +131,7 @@ class CleanedArticle:
     sitename: str | None = None
     declared_language: str | None = None
     language_confidence: float | None = None
+    access: Access = "unknown"
 
     @property
     def text(self) -> str:
