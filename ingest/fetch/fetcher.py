@@ -14,6 +14,11 @@ a per-host limit and a minimum delay between request starts to one host::
         page = await fetcher.get(url, etag=stored_etag)
         if page.not_modified:
             ...  # nothing new since last time
+        answer = await fetcher.post(url, body, content_type=FORM)  # same guards, no redirects
+        sitemaps = await fetcher.sitemaps(home)  # robots.txt's Sitemap: lines
+
+The pure rules on one answer (redirect hops, statuses, Retry-After, error
+translation) live in :mod:`ingest.fetch.answers`.
 
 Every failure is one of the :class:`~ingest.errors.FetchError` classes and
 carries the URL; ``fetcher.counters`` counts outcomes by reason.
@@ -27,8 +32,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import httpx
@@ -41,16 +44,20 @@ from ingest.errors import (
     NetworkError,
     RobotsDisallowed,
     TooManyRedirects,
-    UnsupportedContent,
 )
-from ingest.fetch.body import (
-    Accept,
-    charset_of,
-    check_declared_type,
-    check_sniffed_type,
-    media_type,
-    read_body,
+from ingest.fetch.answers import (
+    SUCCESS,
+    Answer,
+    conditional_headers,
+    next_hop,
+    parse_retry_after,
+    parse_url,
+    port_of,
+    redirect_target,
+    to_page,
+    translate_error,
 )
+from ingest.fetch.body import Accept, check_declared_type, check_sniffed_type, read_body
 from ingest.fetch.client import make_client
 from ingest.fetch.netsafety import Resolver, check_host, system_resolver
 from ingest.fetch.robots import MAX_ROBOTS_BYTES, MAX_ROBOTS_REDIRECTS, RobotsCache, RobotsPolicy
@@ -58,8 +65,6 @@ from ingest.types import FetchedPage, StageCounters
 
 __all__ = ["Fetcher", "parse_retry_after"]
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_SUCCESS = frozenset({200, 203})
 _ACCEPT_HEADER = {
     "page": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
     "source": ("application/rss+xml,application/atom+xml,application/feed+json,"
@@ -76,14 +81,6 @@ class _Host:
     delay: float
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_start: float = -math.inf
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    url: str
-    status: int
-    headers: httpx.Headers
-    body: bytes
 
 
 class Fetcher:
@@ -138,30 +135,69 @@ class Fetcher:
         is True when the server answered 304.
         """
         try:
-            page = await self._follow(url, _conditional(etag, last_modified), accept)
+            page = await self._follow(url, conditional_headers(etag, last_modified), accept)
         except FetchError as exc:
             self.counters.add("fetch", exc.reason)
             raise
         self.counters.add("fetch", "not_modified" if page.not_modified else "ok")
         return page
 
+    async def post(self, url: str, data: bytes, *, content_type: str,
+                   accept: Literal["page", "source"] = "source") -> FetchedPage:
+        """POST ``data`` to ``url`` under every guard :meth:`get` applies.
+
+        The address check, robots.txt, the host's politeness slot and delay, the
+        total deadline, the size cap and the content checks are the same; only a
+        200/203 is an answer. A redirect is *not* followed (a POST must not be
+        replayed to wherever a Location points): it is an :class:`HTTPStatusError`
+        like any other status. Outcomes are counted under ``post``.
+
+        Example: ``await f.post(u, b"f.req=...", content_type=FORM)`` -> the page.
+        """
+        try:
+            target = parse_url(url)
+            await self._check_allowed(target, url)
+            answer = await self._exchange(target, url, {"Content-Type": content_type}, accept,
+                                          content=data)
+            if answer.status not in SUCCESS:
+                raise HTTPStatusError(f"HTTP status {answer.status}", url=url,
+                                      status=answer.status, retry_after=parse_retry_after(
+                                          answer.headers.get("retry-after")))
+            page = to_page(url, url, answer, {})
+        except FetchError as exc:
+            self.counters.add("post", exc.reason)
+            raise
+        self.counters.add("post", "ok")
+        return page
+
+    async def sitemaps(self, url: str) -> tuple[str, ...]:
+        """The ``Sitemap:`` lines of the robots.txt of ``url``'s site, as written.
+
+        robots.txt is read once per Fetcher and shared with the crawl rules (so
+        asking costs no request when the site was already visited); a robots.txt
+        that is missing or unreachable lists none. Read even when
+        ``respect_robots_txt`` is off: a sitemap list is discovery, not a rule.
+        """
+        policy = await self._robots_policy(parse_url(url))
+        return policy.sitemaps
+
     async def _follow(self, url: str, conditional: dict[str, str],
                       accept: Accept) -> FetchedPage:
         current, seen = url, {url}
         for _hop in range(self.settings.max_redirects + 1):
-            target = _parse_url(current)
+            target = parse_url(current)
             await self._check_allowed(target, current)
             answer = await self._exchange(target, current, conditional, accept)
-            location = _redirect_target(answer)
+            location = redirect_target(answer)
             if location is None:
-                return _to_page(url, current, answer, conditional)
-            current = _next_hop(location, seen, url)
+                return to_page(url, current, answer, conditional)
+            current = next_hop(location, seen, url)
         raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects", url=url)
 
     async def _check_allowed(self, target: httpx.URL, url: str) -> None:
         """Address safety then robots.txt, before any byte goes to ``target``."""
         if not self.settings.allow_private_addresses:
-            await check_host(target.host, _port(target), url=url, resolver=self._resolver)
+            await check_host(target.host, port_of(target), url=url, resolver=self._resolver)
         if not self.settings.respect_robots_txt:
             return
         policy = await self._robots_policy(target)
@@ -169,14 +205,16 @@ class Fetcher:
             raise RobotsDisallowed(f"robots.txt disallows this URL ({policy.detail})", url=url)
 
     async def _exchange(self, target: httpx.URL, url: str, headers: dict[str, str],
-                        accept: Accept) -> _Answer:
-        """One request/answer under the host slot and the total deadline."""
-        request = self._client.build_request("GET", target, headers={
-            "Accept": _ACCEPT_HEADER[accept], **headers})
+                        accept: Accept, content: bytes | None = None) -> Answer:
+        """One request/answer under the host slot and the total deadline (a POST when
+        there is ``content``)."""
+        request = self._client.build_request(
+            "GET" if content is None else "POST", target, content=content,
+            headers={"Accept": _ACCEPT_HEADER[accept], **headers})
         async with self._slot(target):
             return await self._send(request, url, accept)
 
-    async def _send(self, request: httpx.Request, url: str, accept: Accept) -> _Answer:
+    async def _send(self, request: httpx.Request, url: str, accept: Accept) -> Answer:
         deadline = self.settings.timeout_seconds
         try:
             async with asyncio.timeout(deadline):
@@ -188,21 +226,21 @@ class Fetcher:
         except TimeoutError as exc:
             raise NetworkError(f"total deadline of {deadline:g}s exceeded", url=url) from exc
         except httpx.HTTPError as exc:
-            raise _translate(exc, url) from exc
+            raise translate_error(exc, url) from exc
         except AddressRefused as exc:  # refused at connect time, below httpx
             exc.url = url
             raise
 
-    async def _answer(self, response: httpx.Response, url: str, accept: Accept) -> _Answer:
+    async def _answer(self, response: httpx.Response, url: str, accept: Accept) -> Answer:
         status, final = response.status_code, str(response.url)
         body = b""
         if accept == "robots" and 200 <= status < 300:
             body = await read_body(response, url, MAX_ROBOTS_BYTES, truncate=True)
-        elif status in _SUCCESS and accept != "robots":
+        elif status in SUCCESS and accept != "robots":
             check_declared_type(response.headers.get("content-type"), accept, url)
             body = await read_body(response, url, self.settings.max_page_bytes)
             check_sniffed_type(response.headers.get("content-type"), body, accept, url)
-        return _Answer(final, status, response.headers, body)
+        return Answer(final, status, response.headers, body)
 
     @asynccontextmanager
     async def _slot(self, target: httpx.URL) -> AsyncIterator[None]:
@@ -227,7 +265,7 @@ class Fetcher:
                 self._global.release()
 
     def _host(self, target: httpx.URL) -> _Host:
-        key = f"{target.host}:{_port(target)}"
+        key = f"{target.host}:{port_of(target)}"
         host = self._hosts.get(key)
         if host is None:
             host = _Host(asyncio.Semaphore(self.settings.per_host_concurrency),
@@ -237,7 +275,7 @@ class Fetcher:
 
     async def _robots_policy(self, target: httpx.URL) -> RobotsPolicy:
         """The cached policy of the target's origin, fetching robots.txt once."""
-        origin = f"{target.scheme}://{target.host}:{_port(target)}"
+        origin = f"{target.scheme}://{target.host}:{port_of(target)}"
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
             policy = self._robots.get(origin)
@@ -260,127 +298,18 @@ class Fetcher:
         try:
             for _hop in range(MAX_ROBOTS_REDIRECTS + 1):
                 answer = await self._robots_hop(current)
-                location = _redirect_target(answer)
+                location = redirect_target(answer)
                 if location is None:
                     return RobotsPolicy.from_answer(answer.status, answer.body)
-                current = _next_hop(location, seen, str(robots_url))
+                current = next_hop(location, seen, str(robots_url))
         except TooManyRedirects as exc:
             return RobotsPolicy.unavailable(str(exc))
         except FetchError as exc:
             return RobotsPolicy.unreachable(f"robots.txt unreachable: {exc}")
         return RobotsPolicy.unavailable("robots.txt: too many redirects")
 
-    async def _robots_hop(self, url: str) -> _Answer:
-        target = _parse_url(url)
+    async def _robots_hop(self, url: str) -> Answer:
+        target = parse_url(url)
         if not self.settings.allow_private_addresses:
-            await check_host(target.host, _port(target), url=url, resolver=self._resolver)
+            await check_host(target.host, port_of(target), url=url, resolver=self._resolver)
         return await self._exchange(target, url, {}, "robots")
-
-
-def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    headers = {}
-    if etag is not None:
-        headers["If-None-Match"] = etag
-    if last_modified is not None:
-        headers["If-Modified-Since"] = last_modified
-    return headers
-
-
-def _parse_url(url: str) -> httpx.URL:
-    try:
-        target = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise FetchError(f"invalid URL: {exc}", url=url) from exc
-    if target.scheme not in ("http", "https"):
-        raise UnsupportedContent(f"unsupported URL scheme {target.scheme!r}", url=url)
-    if not target.host:
-        raise FetchError("invalid URL: no host", url=url)
-    return target
-
-
-def _port(target: httpx.URL) -> int:
-    return target.port or (443 if target.scheme == "https" else 80)
-
-
-def _redirect_target(answer: _Answer) -> str | None:
-    """The absolute Location of a redirect answer, None for any other answer."""
-    location = answer.headers.get("location")
-    if answer.status not in _REDIRECTS or not location:
-        return None
-    try:
-        return str(httpx.URL(answer.url).join(location).copy_with(fragment=None))
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise FetchError(f"invalid redirect Location {location!r}", url=answer.url) from exc
-
-
-def _next_hop(location: str, seen: set[str], url: str) -> str:
-    if location in seen:
-        raise TooManyRedirects(f"redirect loop back to {location}", url=url)
-    seen.add(location)
-    return location
-
-
-def _to_page(url: str, current: str, answer: _Answer,
-             conditional: dict[str, str]) -> FetchedPage:
-    """Build the result from a 200/304, or raise HTTPStatusError for anything else.
-
-    ``url`` is what the caller asked for, ``current`` the hop that answered.
-
-    A 304 without validators keeps the ones we sent, so the caller never
-    forgets its ETag just because a server omitted it from the 304.
-    """
-    status, headers = answer.status, answer.headers
-    if status not in _SUCCESS and status != 304:
-        raise HTTPStatusError(f"HTTP status {status}", url=current, status=status,
-                              retry_after=parse_retry_after(headers.get("retry-after")))
-    etag, modified = headers.get("etag"), headers.get("last-modified")
-    if status == 304:
-        etag = etag or conditional.get("If-None-Match")
-        modified = modified or conditional.get("If-Modified-Since")
-    content_type = headers.get("content-type", "")
-    return FetchedPage(
-        url=url, final_url=answer.url, status=status,
-        content_type=media_type(content_type), body=answer.body,
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        charset=charset_of(content_type), etag=etag, last_modified=modified,
-        content_language=headers.get("content-language"))
-
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After in seconds, from delta-seconds or an HTTP-date; None if absent/bad.
-
-    >>> parse_retry_after("120")
-    120.0
-    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT",
-    ...                   now=datetime(2015, 10, 21, 7, 27, tzinfo=UTC))
-    60.0
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(int(text))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def _translate(exc: httpx.HTTPError, url: str) -> FetchError:
-    """Map an httpx exception to our tree (the caller chains it with ``from``)."""
-    if isinstance(exc, httpx.TimeoutException):
-        return NetworkError(f"timeout ({type(exc).__name__})", url=url)
-    if isinstance(exc, httpx.ConnectError):
-        return NetworkError(f"cannot connect: {exc or type(exc).__name__}", url=url)
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return UnsupportedContent(f"unsupported protocol: {exc}", url=url)
-    if isinstance(exc, httpx.TooManyRedirects):
-        return TooManyRedirects(str(exc), url=url)
-    if isinstance(exc, httpx.InvalidURL | httpx.DecodingError):
-        return FetchError(f"{type(exc).__name__}: {exc}", url=url)
-    return NetworkError(f"{type(exc).__name__}: {exc or 'connection failed'}", url=url)
-

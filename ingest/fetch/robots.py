@@ -92,6 +92,15 @@ class RobotsPolicy:
         return None if delay is None else min(float(delay), MAX_CRAWL_DELAY)
 
     @property
+    def sitemaps(self) -> tuple[str, ...]:
+        """The ``Sitemap:`` lines, as written (relative ones too), in file order.
+
+        >>> RobotsPolicy.from_answer(200, b"Sitemap: https://a.example/news.xml").sitemaps
+        ('https://a.example/news.xml',)
+        """
+        return tuple(self.parser.sitemaps) if self.parser is not None else ()
+
+    @property
     def ttl(self) -> float:
         return UNREACHABLE_TTL if self.verdict == "disallow_all" else PARSED_TTL
 
