@@ -55,6 +55,26 @@ def parse_source(body: bytes, *, url: str, source: str, content_type: str = "") 
     return SourceListing(_feed(body, url, source, content_type))
 
 
+_NEWS_NAMESPACE = b"google.com/schemas/sitemap-news/"
+
+
+def is_news_sitemap(body: bytes, url: str) -> bool:
+    """Whether a sitemap body is a Google News sitemap: it declares the news namespace
+    (the standard's own mark, whatever the file is called), gzipped or not.
+
+    >>> is_news_sitemap(b'<urlset xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+    ...                 b'</urlset>', "https://a.example/s.xml")
+    True
+    >>> is_news_sitemap(b"<urlset></urlset>", "https://a.example/s.xml")
+    False
+    """
+    try:
+        head = _gunzip(body, url)[:8192]
+    except SourceError:
+        return False
+    return b"<urlset" in head and _NEWS_NAMESPACE in head
+
+
 def _gunzip(body: bytes, url: str) -> bytes:
     if not body.startswith(b"\x1f\x8b"):
         return body
