@@ -280,6 +280,13 @@ class FakeFetcher:
         return FetchedPage(url=url, final_url=url, status=200, content_type="application/xml",
                            body=self.bodies[url].encode(), fetched_at=NOW.isoformat())
 
+    async def post(self, url: str, data: bytes, *, content_type: str,
+                   accept: str = "source") -> FetchedPage:
+        raise NetworkError("no POST in these tests", url=url)
+
+    async def sitemaps(self, url: str) -> tuple[str, ...]:
+        return ()
+
 
 def test_the_stored_validators_are_what_the_fetcher_is_asked_with(store: Store) -> None:
     url = "https://a.example/feed.xml"
@@ -311,3 +318,16 @@ def test_a_sitemap_index_is_followed_fifty_children_deep_at_most(store: Store) -
                   fetcher=fake).found
     assert [call[0] for call in fake.calls] == ["https://a.example/index.xml", *children[:50]]
     assert len(found.links) == 50 and all(call[3] == "source" for call in fake.calls)
+
+
+def test_aggregator_links_in_any_source_are_replaced_by_their_targets(store: Store) -> None:
+    """A sitemap (not only a search feed) that lists Bing wrappers lists articles."""
+    wrapped = ("http://www.bing.com/news/apiclick.aspx?ref=FexRss&url="
+               "https%3a%2f%2fpub.example%2fa%3fid%3d1&c=1")
+    fake = FakeFetcher({"https://a.example/s.xml": urlset([wrapped, "https://a.example/b"])})
+    seen = visit(store, SourceSettings("a", "sitemap", "https://a.example/s.xml"), fetcher=fake)
+    assert [link.url for link in seen.found.links] == ["https://pub.example/a?id=1",
+                                                       "https://a.example/b"]
+    assert seen.counters.get("resolved", "a/offline") == 1
+    assert seen.counters.get("discover", "links") == 2
+    assert [call[0] for call in fake.calls] == ["https://a.example/s.xml"]  # Bing not asked
