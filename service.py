@@ -46,10 +46,12 @@ from ingest.pipeline.cycle import Pipeline, pool_processor
 from ingest.pipeline.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics
 from ingest.pipeline.process import PageJob, clean_job, warm_up
 from ingest.pipeline.reprocess import prepare, reprocess
+from ingest.pipeline.schedule import start_seconds, tick_minutes
 from ingest.pipeline.workers import WorkerPool
 from report.cli import add_report_parsers
 from report.web.cli import add_web_parsers
 from store.backends import open_store
+from store.protocol import Storage
 from store.queries import cluster_view, stats, store_totals
 
 log = logging.getLogger("newsdedup")
@@ -292,8 +294,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _interval(config: Config, source: SourceSettings) -> float:
-    """Minutes between two visits of ``source``."""
-    return source.interval_minutes or config.schedule.interval_minutes
+    """Minutes between two looks of the daemon at ``source`` (``schedule.tick_minutes``:
+    with an adaptive cadence the cycle then visits it only when it is due)."""
+    return tick_minutes(config.schedule, source)
+
+
+def _current_interval(store: Storage, config: Config, source: SourceSettings) -> float:
+    """Seconds between visits of ``source`` now: its adaptive cadence, else configured."""
+    cadence = store.source_cadence(source.name)
+    if config.schedule.adaptive and cadence and cadence.interval_seconds:
+        return cadence.interval_seconds
+    return start_seconds(config.schedule, source)
 
 
 def _store_name(config: Config) -> str:
@@ -401,7 +412,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     with open_store(config.store_target) as store:
         report = stats(store.conn)
         report["cluster"] = cluster_view(store.conn, time.time(), {
-            s.name: 60.0 * _interval(config, s) for s in config.sources})
+            s.name: _current_interval(store, config, s) for s in config.sources})
         print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

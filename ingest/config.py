@@ -56,6 +56,17 @@ class ClusterSettings:
 class ScheduleSettings:
     interval_minutes: float = 30.0
     jitter_seconds: float = 30.0
+    adaptive: bool = True  # each source's interval follows how many new links it brings
+    min_interval_minutes: float = 5.0
+    max_interval_minutes: float = 360.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckSettings:
+    """Records fetched again after first sight, to catch silent corrections."""
+
+    after_hours: tuple[float, ...] = (1.0, 6.0, 24.0, 72.0)
+    per_cycle: int = 50  # conditional GETs of stored records per cycle, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +133,7 @@ class Config:
     metrics: MetricsSettings = MetricsSettings()
     cluster: ClusterSettings = ClusterSettings()
     review: ReviewSettings = ReviewSettings()
+    recheck: RecheckSettings = RecheckSettings()
     base_dir: Path = Path(".")
 
     @property
@@ -157,7 +169,7 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", "", f"not valid TOML: {exc}") from exc
     _reject_unknown("", raw, {"store", "schedule", "fetch", "topic", "dedup", "extract",
-                              "clean", "metrics", "cluster", "review", "sources"})
+                              "clean", "metrics", "cluster", "review", "recheck", "sources"})
     return Config(
         store=_store(_table(raw, "store")),
         schedule=_schedule(_table(raw, "schedule")),
@@ -170,6 +182,7 @@ def load_config_text(text: str, *, base_dir: Path = Path(".")) -> Config:
         metrics=_metrics(_table(raw, "metrics")),
         cluster=_cluster(_table(raw, "cluster")),
         review=_review(_table(raw, "review")),
+        recheck=_recheck(_table(raw, "recheck")),
         base_dir=base_dir,
     )
 
@@ -259,12 +272,33 @@ def _cluster(t: Mapping[str, Any]) -> ClusterSettings:
 
 
 def _schedule(t: Mapping[str, Any]) -> ScheduleSettings:
-    _reject_unknown("schedule", t, {"interval_minutes", "jitter_seconds"})
+    _reject_unknown("schedule", t, set(ScheduleSettings.__dataclass_fields__))
     d = ScheduleSettings()
+    low = _number(t, "schedule", "min_interval_minutes", d.min_interval_minutes, 1.0)
+    high = _number(t, "schedule", "max_interval_minutes", d.max_interval_minutes, 1.0)
+    if high < low:
+        raise ConfigError("schedule.max_interval_minutes", high,
+                          f"must be >= schedule.min_interval_minutes ({low:g})")
     return ScheduleSettings(
         interval_minutes=_number(t, "schedule", "interval_minutes", d.interval_minutes, 0.1),
         jitter_seconds=_number(t, "schedule", "jitter_seconds", d.jitter_seconds, 0),
-    )
+        adaptive=_boolean(t, "schedule", "adaptive", d.adaptive),
+        min_interval_minutes=low, max_interval_minutes=high)
+
+
+def _recheck(t: Mapping[str, Any]) -> RecheckSettings:
+    _reject_unknown("recheck", t, set(RecheckSettings.__dataclass_fields__))
+    d = RecheckSettings()
+    steps = t.get("after_hours", list(d.after_hours))
+    if (not isinstance(steps, list) or len(steps) > 20
+            or any(isinstance(h, bool) or not isinstance(h, int | float) or h <= 0
+                   for h in steps) or steps != sorted(steps)):
+        raise ConfigError("recheck.after_hours", steps,
+                          "must be a list of up to 20 increasing numbers of hours > 0, "
+                          "such as [1, 6, 24, 72]; [] turns re-checks off")
+    return RecheckSettings(after_hours=tuple(float(h) for h in steps),
+                           per_cycle=_number(t, "recheck", "per_cycle", d.per_cycle, 0,
+                                             integer=True))
 
 
 def _fetch(t: Mapping[str, Any]) -> FetchSettings:

@@ -203,6 +203,9 @@ class RawPage:
     feed_updated: str | None = None
     language_hint: str | None = None
     """The language claimed outside the page (HTTP ``Content-Language``, else the feed's)."""
+    etag: str | None = None
+    last_modified: str | None = None
+    """The page's validators, sent back when the record is re-checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +219,8 @@ class NewArticle:
     page: RawPage
     site: str = ""
     learn: tuple[tuple[str, str], ...] = ()
+    recheck: tuple[str, int, str] | None = None
+    """When it was first seen and its first re-check (step, due): ``ingest.pipeline.recheck``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +245,33 @@ class KnownUrl:
     feed_updated: str | None
     reason: str | None = None  # for ``skipped``: why, and since when (``at``)
     at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCadence:
+    """A source's adaptive interval as last decided (``ingest.pipeline.cadence``): the
+    interval, the smoothed rate of new links per hour, why, when it was decided (the
+    visit's time) and when the source is due again."""
+
+    interval_seconds: float | None
+    new_per_hour: float | None
+    reason: str | None
+    decided_at: str | None
+    next_visit_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueRecheck:
+    """A stored record due for a conditional GET (``ingest.pipeline.recheck``): its
+    page's validators from the last fetch, and how many re-checks it had (``step``)."""
+
+    article_id: int
+    url: str
+    source: str
+    step: int
+    first_seen: str
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

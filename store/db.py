@@ -32,12 +32,14 @@ from store.coordination import Coordination
 from store.learning import SiteLearning
 from store.reads import RecordReads
 from store.reviewlookups import ReviewLookups
+from store.revisits import RevisitStore
 from store.schema import MIGRATIONS
 from store.writes import RecordWrites
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
-class Store(SiteLearning, ReviewLookups, Coordination, RecordReads, RecordWrites):
+class Store(SiteLearning, ReviewLookups, Coordination, RecordReads, RecordWrites,
+            RevisitStore):
     """Typed reads and transactional writes over the newsdedup schema."""
 
     shared = False

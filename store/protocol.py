@@ -28,12 +28,14 @@ from typing import Protocol, runtime_checkable
 
 from ingest.types import (
     CleanedArticle,
+    DueRecheck,
     Fingerprint,
     KnownUrl,
     NewArticle,
     NewDuplicate,
     RawPage,
     Removal,
+    SourceCadence,
     SourceState,
 )
 from store.batch import Batch
@@ -88,6 +90,17 @@ class Storage(Protocol):
     def end_cycle(self, cycle_id: int, summary_json: str,
                   fetch_log: Iterable[FetchLogRow]) -> None: ...
     def batch(self, size: int = 32, max_age: float = 1.0) -> AbstractContextManager[Batch]: ...
+
+    # -- revisits: adaptive cadence and re-checks (store.revisits) --------------------
+    def source_cadence(self, name: str) -> SourceCadence | None: ...
+    def record_cadence(self, name: str, cadence: SourceCadence) -> None: ...
+    def due_rechecks(self, sources: Sequence[str], now: str, limit: int
+                     ) -> list[DueRecheck]: ...
+    def recheck_done(self, article_id: int, *, step: int, due_at: str | None, at: str,
+                     etag: str | None = None, last_modified: str | None = None,
+                     fetched: bool = False) -> None: ...
+    def recheck_counts(self) -> dict[str, int]: ...
+    def article_access(self, article_id: int) -> tuple[str, int] | None: ...
     def close(self) -> None: ...
 
     # -- several processes on one store (store.coordination) --------------------------

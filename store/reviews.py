@@ -254,7 +254,7 @@ def _move_merged_rows(store: AnyStore, article_id: int, into: int, duplicate_id:
                      (into, article_id))
     conn.execute("UPDATE pages SET article_id = NULL, duplicate_id = ? WHERE article_id = ?",
                  (duplicate_id, article_id))
-    for table in ("removals", "signatures"):
+    for table in ("removals", "signatures", "rechecks"):
         conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
     store._drop_bands(article_id)
     conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))

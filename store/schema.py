@@ -373,3 +373,31 @@ _EDITORS = (
     "at TEXT NOT NULL)",
     "CREATE INDEX duplicates_decided_at ON duplicates(decided_at, id)",
 )
+
+
+@MIGRATIONS(name="0013_revisits")
+def _revisits(db: Database) -> None:
+    """Issue 16: a record's ``access`` (``free``, ``paywalled``, ``unknown``); each
+    source's adaptive interval and why (``ingest.pipeline.cadence``); and the re-check
+    schedule of records, fetched again with conditional GETs to catch corrections
+    that no feed announces (``ingest.pipeline.recheck``). Records stored before this
+    migration are not re-checked (their schedule would be long past)."""
+    for statement in REVISITS:
+        db.execute(statement)
+
+
+REVISITS = (
+    "ALTER TABLE articles ADD COLUMN access TEXT NOT NULL DEFAULT 'unknown'",
+    "ALTER TABLE sources ADD COLUMN interval_seconds REAL",
+    "ALTER TABLE sources ADD COLUMN new_per_hour REAL",
+    "ALTER TABLE sources ADD COLUMN interval_reason TEXT",
+    "ALTER TABLE sources ADD COLUMN cadence_at TEXT",
+    "ALTER TABLE sources ADD COLUMN next_visit_at TEXT",
+    "CREATE TABLE rechecks (article_id INTEGER PRIMARY KEY, "
+    "url TEXT NOT NULL, source TEXT NOT NULL, first_seen TEXT NOT NULL, "
+    "step INTEGER NOT NULL DEFAULT 0, due_at TEXT, checked_at TEXT, etag TEXT, "
+    "last_modified TEXT, fetched INTEGER NOT NULL DEFAULT 0)",
+    "CREATE INDEX rechecks_due ON rechecks(source, due_at)",
+)
+"""The statements of migration ``0013_revisits`` (PostgreSQL's ``0004_revisits`` runs
+them with its own types)."""

@@ -41,13 +41,14 @@ SOURCE_STATE = ("SELECT name, etag, last_modified, consecutive_failures, last_er
 
 ARTICLE_COLUMNS = ("url, source, title, author, published, language, text, content_hash, "
                    "fetched_at, feed_updated, sitename, word_count, site, declared_language, "
-                   "language_confidence")
+                   "language_confidence, access")
 """``articles`` columns a new record writes (``id`` aside), in :func:`article_row` order."""
 
 UPDATE_ARTICLE = (
     "UPDATE articles SET title = ?, author = ?, published = ?, language = ?, "
     "text = ?, content_hash = ?, fetched_at = ?, updated_at = ?, word_count = ?, "
-    "declared_language = ?, language_confidence = ?, version = version + 1 WHERE id = ?")
+    "declared_language = ?, language_confidence = ?, access = ?, version = version + 1 "
+    "WHERE id = ?")
 
 ARCHIVE_VERSION = (
     "INSERT INTO article_versions (article_id, version, title, text, content_hash, "

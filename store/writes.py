@@ -20,6 +20,7 @@ from ingest.errors import StoreError
 from ingest.types import CleanedArticle, Fingerprint, NewArticle, NewDuplicate, RawPage
 from ingest.urls import identity_key
 from store import sql
+from store.revisits import INSERT_RECHECK
 from store.sqlvalues import utcnow
 
 
@@ -50,11 +51,11 @@ class RecordWrites:
             if planned is None:
                 row = self.conn.execute(
                     f"INSERT INTO articles ({sql.ARTICLE_COLUMNS}) VALUES "
-                    f"({','.join('?' * 15)}) RETURNING id", article_row(rec)).fetchone()
+                    f"({','.join('?' * 16)}) RETURNING id", article_row(rec)).fetchone()
             else:  # `reprocess` keeps each record's id
                 row = self.conn.execute(
                     f"INSERT INTO articles (id, {sql.ARTICLE_COLUMNS}) VALUES "
-                    f"({','.join('?' * 16)}) RETURNING id", (planned, *article_row(rec))
+                    f"({','.join('?' * 17)}) RETURNING id", (planned, *article_row(rec))
                 ).fetchone()
             article_id = int(row[0])
             self._learn(rec.site, rec.learn)
@@ -64,6 +65,11 @@ class RecordWrites:
             self._write_removals(article_id, rec.article)
             self._write_aliases(article_id, {rec.url, rec.page.url}, rec.page.fetched_at)
             self._write_page(rec.page, article_id=article_id)
+            if rec.recheck is not None:
+                first_seen, step, due = rec.recheck
+                self.conn.execute(INSERT_RECHECK, (article_id, rec.page.url, rec.source,
+                                                   first_seen, step, due, rec.page.etag,
+                                                   rec.page.last_modified))
             if rec.page.url != rec.url:
                 # Fetched under another URL (AMP copy, redirect): that URL is a duplicate.
                 self._insert_duplicate(NewDuplicate(
@@ -79,8 +85,8 @@ class RecordWrites:
         if row is None:
             raise StoreError(f"no article {article_id} to update", url=page.url)
         with self._atomic(page.url):
-            self.conn.execute("UPDATE articles SET feed_updated = ? WHERE id = ?",
-                              (page.feed_updated, article_id))
+            self.conn.execute("UPDATE articles SET feed_updated = ?, access = ? WHERE id = ?",
+                              (page.feed_updated, article.access, article_id))
             if row[0] == fp.content_hash:
                 return False
             self.conn.execute(sql.ARCHIVE_VERSION, (utcnow(), article_id))
@@ -160,7 +166,8 @@ def article_row(rec: NewArticle) -> tuple[object, ...]:
     a, fp = rec.article, rec.fingerprint
     return (rec.url, rec.source, a.title, a.author, a.published, a.language, a.text,
             fp.content_hash, rec.page.fetched_at, rec.page.feed_updated, a.sitename,
-            len(a.text.split()), rec.site or None, a.declared_language, a.language_confidence)
+            len(a.text.split()), rec.site or None, a.declared_language, a.language_confidence,
+            a.access)
 
 
 def update_row(article_id: int, article: CleanedArticle, fp: Fingerprint,
@@ -168,7 +175,7 @@ def update_row(article_id: int, article: CleanedArticle, fp: Fingerprint,
     """:data:`store.sql.UPDATE_ARTICLE`'s parameters."""
     return (article.title, article.author, article.published, article.language,
             article.text, fp.content_hash, page.fetched_at, utcnow(), len(article.text.split()),
-            article.declared_language, article.language_confidence, article_id)
+            article.declared_language, article.language_confidence, article.access, article_id)
 
 
 def duplicate_row(rec: NewDuplicate) -> tuple[object, ...]:

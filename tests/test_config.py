@@ -14,7 +14,7 @@ def test_shipped_config_is_valid_and_covers_both_languages() -> None:
     config = load_config(SHIPPED)
     assert len(config.sources) >= 6
     urls = " ".join(s.url for s in config.sources)
-    assert "hl=fr" in urls and "hl=en" in urls
+    assert "sourcelang:english" in urls and "sourcelang:french" in urls  # GDELT, both languages
     assert config.topic.all_of[0] == ("musk",)
     assert config.topic.languages == ("fr", "en")
 

@@ -69,14 +69,14 @@ async def plain(job: PageJob) -> ProcessedPage:
 
 
 def config(tmp_path: Path, *sources: tuple[str, str, str],
-           topic: str = '[["musk", "openai", "altman"]]') -> Config:
+           topic: str = '[["musk", "openai", "altman"]]', schedule: str = "") -> Config:
     listed = "".join(f'[[sources]]\nname = "{n}"\nkind = "{k}"\nurl = "{u}"\n'
                      for n, k, u in sources)
     return load_config_text(
         f'[store]\npath = "{tmp_path / "news.db"}"\n'
         '[fetch]\nuser_agent = "newsdedup-test/1.0 (+https://example.org/t)"\n'
         "per_host_delay_seconds = 0\ntimeout_seconds = 5\nallow_private_addresses = true\n"
-        f'[schedule]\ninterval_minutes = 10\n[topic]\nall_of = {topic}\n{listed}')
+        f'[schedule]\ninterval_minutes = 10\n{schedule}[topic]\nall_of = {topic}\n{listed}')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -234,7 +234,8 @@ def test_a_failed_source_waits_for_its_next_attempt_when_backoff_is_honoured(
         busy.add_handler("/feed.xml", status(503))
         good.add("/a", page_html("en1"))
         cfg = config(tmp_path, ("busy", "feed", busy.url("/feed.xml")),
-                     ("good", "feed", good.url("/feed.xml")))
+                     ("good", "feed", good.url("/feed.xml")),
+                     schedule="adaptive = false\n")  # the fixed interval is the job's
         good.add("/feed.xml", rss([("A", good.url("/a"))]), content_type="application/rss+xml")
         now = [T0]
         pipe = pipeline(cfg, store, clock=lambda: now[0], honour_backoff=True)

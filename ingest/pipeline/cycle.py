@@ -27,7 +27,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -41,7 +41,9 @@ from ingest.errors import ExtractError, FetchError, NewsdedupError, StoreError
 from ingest.logs import event
 from ingest.pipeline.plan import PageResult
 from ingest.pipeline.process import PageJob, ProcessedPage, process_page_timed
+from ingest.pipeline.recheck import Rechecks
 from ingest.pipeline.record import FetchLogRow, Recorder
+from ingest.pipeline.schedule import SourceSchedule
 from ingest.pipeline.stats import Stats
 from ingest.pipeline.topic import TopicFilter
 from ingest.pipeline.workers import WorkerPool
@@ -96,6 +98,7 @@ class Pipeline:
         # again: 0 for `once`; the daemon waits half the source's interval, so the
         # workers' schedules visit each source about once per interval between them.
         self.min_gap: Callable[[SourceSettings], float] = lambda source: 0.0
+        self.schedule = SourceSchedule(config.schedule, store, clock)
 
     async def run_cycle(self, sources: Sequence[SourceSettings]) -> CycleSummary:
         """Visit ``sources`` once; failures are counted and logged, never raised."""
@@ -107,7 +110,7 @@ class Pipeline:
         stats = Stats()  # the cycle's counters too
         fetch_log: list[FetchLogRow] = []
         recorder = Recorder.from_config(self.config, self.store, self.index, stats,
-                                        fetch_log, topic=self.topic)
+                                        fetch_log, topic=self.topic, clock=self.clock)
         found: list[Discovery] = []
         leased: list[str] = []
         heartbeat = asyncio.ensure_future(self._heartbeat())
@@ -163,6 +166,9 @@ class Pipeline:
             if self.honour_backoff and state and not is_due(now, state.next_attempt_at):
                 stats.add("source", "backoff")
                 continue
+            if self.honour_backoff and not self.schedule.due(source):
+                stats.add("source", "not_due")
+                continue
             if not self.store.lease_source(source.name, self.worker, ttl=self.lease_seconds,
                                            min_gap=self.min_gap(source)):
                 stats.add("source", "leased_elsewhere")
@@ -172,12 +178,23 @@ class Pipeline:
             visit = SourceVisit(fetcher, self.store, stats, now, minutes * 60)
             with stats.track_time("discover"):  # sequential: the loop's CPU is its own
                 found.append(await visit.discover(source))
-        tasks = self._tasks(found, stats)
+        new_links: Counter[str] = Counter()
+        tasks = self._tasks(found, stats, new_links)
+        for source in sources:
+            if any(d.source == source.name and d.ok for d in found):
+                self.schedule.visited(source, new_links[source.name])
         for task in tasks:
             if task.variant_of is not None:
                 recorder.record_variant(task, task.variant_of)
         fetch = [t for t in tasks if t.variant_of is None]
+        fetch += await Rechecks(
+            self.store, fetcher, stats, schedule=self.config.recheck.after_hours,
+            per_cycle=self.config.recheck.per_cycle, now=self.clock(),
+        ).run(leased, {t.url for t in tasks}, self._claim)
         await self._run_tasks(fetcher, fetch, recorder, stats)
+
+    def _claim(self, urls: list[str]) -> frozenset[str]:
+        return self.store.claim_urls(urls, self.worker, ttl=self.lease_seconds)
 
     async def _until_stopped(self, work: Coroutine[Any, Any, None]) -> bool:
         """Run ``work`` unless the stop event fires first; True when it was interrupted.
@@ -196,7 +213,10 @@ class Pipeline:
         task.result()
         return False
 
-    def _tasks(self, found: Sequence[Discovery], counters: StageCounters) -> list[PageTask]:
+    def _tasks(self, found: Sequence[Discovery], counters: StageCounters,
+               new_links: Counter[str]) -> list[PageTask]:
+        """The pages to fetch; ``new_links`` counts, per source, its links never seen
+        before (what its adaptive cadence follows)."""
         tasks: list[PageTask] = []
         seen: set[str] = set()
         for discovery in found:
@@ -204,6 +224,7 @@ class Pipeline:
                 task = self._task(link, discovery.prefetched.get(link.url), seen, counters)
                 if task is not None:
                     tasks.append(task)
+                    new_links[discovery.source] += task.known is None
         return self._claimed(tasks, counters)
 
     def _claimed(self, tasks: list[PageTask], counters: StageCounters) -> list[PageTask]:

@@ -29,6 +29,7 @@ from ingest.dedup.minhash import fingerprint
 from ingest.errors import NewsdedupError
 from ingest.pipeline.topic import TopicFilter
 from ingest.types import (
+    CleanedArticle,
     DedupDecision,
     DedupMethod,
     FetchedPage,
@@ -158,6 +159,22 @@ def plan_update(task: PageTask) -> Update | None:
                                                                              "alias"):
         return Update(task, known.article_id)
     return None
+
+
+def keeps_stored(access: str, words: int, fetched: CleanedArticle) -> bool:
+    """Whether a record's stored text must stay although its page was fetched again:
+    the page now shows a paywalled teaser shorter than the text we hold (articles often
+    go behind the paywall a day after they were free). A teaser replaced by the full
+    text, or a correction of a free article, goes through.
+
+    >>> from ingest.types import Paragraph
+    >>> teaser = CleanedArticle("u", None, None, None, "en", (Paragraph("First lines."),),
+    ...                         access="paywalled")
+    >>> keeps_stored("free", 800, teaser), keeps_stored("paywalled", 2, teaser)
+    (True, False)
+    """
+    return (fetched.access == "paywalled" and access != "paywalled"
+            and len(fetched.text.split()) < words)
 
 
 def page_canonical(task: PageTask, page: FetchedPage, done: ProcessedPage) -> str:

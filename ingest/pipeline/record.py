@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from ingest.clean.article import paragraph_key
 from ingest.clean.language import first_declared
@@ -35,6 +37,7 @@ from ingest.pipeline.plan import (
     Skip,
     Update,
     apply_template,
+    keeps_stored,
     page_canonical,
     plan_failure,
     plan_filter,
@@ -42,6 +45,7 @@ from ingest.pipeline.plan import (
     plan_new,
     plan_update,
 )
+from ingest.pipeline.recheck import first_step
 from ingest.pipeline.topic import TopicFilter
 from ingest.types import (
     FetchedPage,
@@ -66,8 +70,12 @@ FetchLogRow = tuple[str, str | None, str, str | None, str]
 class Recorder:
     def __init__(self, store: Storage, index: DedupIndex, topic: TopicFilter,
                  counters: StageCounters, fetch_log: list[FetchLogRow], *,
-                 dedup: DedupSettings, template_min_pages: int) -> None:
+                 dedup: DedupSettings, template_min_pages: int,
+                 recheck_hours: tuple[float, ...] = (),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store = store
+        self.recheck_hours = recheck_hours
+        self.clock = clock
         self.index = index
         self.topic = topic
         self.counters = counters
@@ -79,12 +87,17 @@ class Recorder:
     @classmethod
     def from_config(cls, config: Config, store: Storage, index: DedupIndex,
                     counters: StageCounters, fetch_log: list[FetchLogRow],
-                    topic: TopicFilter | None = None) -> Recorder:
+                    topic: TopicFilter | None = None,
+                    clock: Callable[[], datetime] | None = None) -> Recorder:
         """The recorder a crawl cycle or a ``reprocess`` uses under ``config`` (``topic``:
-        the filter already built from it, if any)."""
+        the filter already built from it, if any). Only a crawl passes ``clock``: its new
+        records get a re-check schedule from now; ``reprocess`` replays old pages, whose
+        schedules are long past."""
         topic = topic or TopicFilter(config.topic.all_of, config.topic.languages)
         return cls(store, index, topic, counters, fetch_log,
-                   dedup=config.dedup, template_min_pages=config.clean.template_min_pages)
+                   dedup=config.dedup, template_min_pages=config.clean.template_min_pages,
+                   recheck_hours=config.recheck.after_hours if clock else (),
+                   clock=clock or (lambda: datetime.now(UTC)))
 
     def template(self, site: str, *, fresh: bool = False) -> frozenset[str]:
         """The site's learned template keys; cached, as only this writer adds to them
@@ -190,9 +203,12 @@ class Recorder:
     def _add(self, plan: AddArticle, page: FetchedPage, done: ProcessedPage
              ) -> tuple[str, str | None]:
         task, site, fp = plan.task, plan.site, done.fingerprint
+        now = self.clock()
+        first = first_step(now, self.recheck_hours)
         article_id = self.store.add_article(NewArticle(
             url=plan.canonical, source=task.link.source, article=done.article, fingerprint=fp,
-            page=_raw(task, page), site=site, learn=plan.learn))
+            page=_raw(task, page), site=site, learn=plan.learn,
+            recheck=(now.isoformat(timespec="seconds"), *first) if first else None))
         self.index.add(article_id, fp)
         crossed = self.store.newly_template(site, [k for k, _ in plan.learn],
                                             self.template_min_pages)
@@ -216,6 +232,9 @@ class Recorder:
 
     def _update(self, task: PageTask, article_id: int, page: FetchedPage,
                 done: ProcessedPage) -> tuple[str, str | None]:
+        stored = self.store.article_access(article_id)
+        if stored is not None and keeps_stored(*stored, done.article):
+            return "unchanged", "paywalled_teaser"
         changed = self.store.update_article(article_id, done.article, done.fingerprint,
                                             _raw(task, page))
         if changed:
@@ -270,4 +289,5 @@ def _raw(task: PageTask, page: FetchedPage) -> RawPage:
     return RawPage(url=task.url, final_url=page.final_url, source=task.link.source,
                    html=page.body, fetched_at=page.fetched_at, charset=page.charset,
                    feed_updated=task.link.updated,
-                   language_hint=first_declared(page.content_language, task.link.language))
+                   language_hint=first_declared(page.content_language, task.link.language),
+                   etag=page.etag, last_modified=page.last_modified)

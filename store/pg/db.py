@@ -46,6 +46,7 @@ from store.pg.conn import QmarkConnection, open_pool
 from store.pg.learning import PgSiteLearning, lsh_keys
 from store.reads import RecordReads
 from store.reviewlookups import ReviewLookups
+from store.revisits import RevisitStore
 from store.writes import RecordWrites
 
 REBUILD_LOCK = 0x6E65_7773_7265_6275  # "newsrebu": decisions share it, a rebuild owns it
@@ -59,7 +60,8 @@ _LOCK_KEYS = ("SELECT count(pg_advisory_xact_lock(k)) FROM "
               "(SELECT DISTINCT k FROM unnest(%s::int8[]) AS k ORDER BY k OFFSET 0) AS s")
 
 
-class PgStore(PgSiteLearning, ReviewLookups, Coordination, RecordReads, RecordWrites):
+class PgStore(PgSiteLearning, ReviewLookups, Coordination, RecordReads, RecordWrites,
+              RevisitStore):
     """Typed reads and transactional writes over the newsdedup schema in PostgreSQL."""
 
     shared = True

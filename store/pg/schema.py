@@ -272,10 +272,33 @@ CREATE TABLE decision_marks (
 CREATE INDEX duplicates_decided_at ON duplicates(decided_at, id);
 """
 
+_REVISITS = """
+ALTER TABLE articles ADD COLUMN access TEXT NOT NULL DEFAULT 'unknown';
+ALTER TABLE sources ADD COLUMN interval_seconds DOUBLE PRECISION;
+ALTER TABLE sources ADD COLUMN new_per_hour DOUBLE PRECISION;
+ALTER TABLE sources ADD COLUMN interval_reason TEXT;
+ALTER TABLE sources ADD COLUMN cadence_at TEXT;
+ALTER TABLE sources ADD COLUMN next_visit_at TEXT;
+CREATE TABLE rechecks (
+    article_id BIGINT PRIMARY KEY,
+    url TEXT NOT NULL,
+    source TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    step INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT,
+    checked_at TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    fetched INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX rechecks_due ON rechecks(source, due_at);
+"""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_initial", _INITIAL),
     ("0002_reprocess_cache", _REPROCESS_CACHE),
     ("0003_editors", _EDITORS),
+    ("0004_revisits", _REVISITS),
 )
 """(name, SQL) in order. Never edit one that has shipped: append."""
 
