@@ -15,7 +15,8 @@ import pytest
 
 from ingest.clean.article import paragraph_key
 from ingest.config import DedupSettings
-from ingest.errors import ExtractError
+from ingest.errors import ExtractError, NotAnArticle
+from ingest.pipeline.plan import REMEMBERED
 from ingest.pipeline.process import (
     PageJob,
     clean_page,
@@ -191,3 +192,44 @@ def test_warm_up_loads_the_language_model_before_the_first_page() -> None:
     assert warm.stdout.split() == ["fr"]
     cold = worker("cold")
     assert cold.returncode != 0 and "loaded by a page" in cold.stderr
+
+
+# -- walls and access (issue 16) ---------------------------------------------------------
+
+WALLS = Path(__file__).parent / "fixtures" / "walls"
+CHALLENGE = ("<html><head><title>Just a moment...</title></head><body><h1>journal.example</h1>"
+             "<p>Checking your browser before accessing journal.example.</p><noscript>Enable "
+             "JavaScript and cookies to continue</noscript></body></html>")
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (CHALLENGE.encode(), "bot_challenge"),
+    ((WALLS / "consent_wall.de.sourcepoint.html").read_bytes(), "consent_wall"),
+    ((WALLS / "error_page.fr.introuvable.html").read_bytes(), "error_page"),
+    ((WALLS / "js_required.fr.spa.html").read_bytes(), "js_required"),
+    ((WALLS / "login_wall.en.signin.html").read_bytes(), "login_wall")])
+def test_a_wall_raises_not_an_article_with_its_kind_and_is_not_remembered(
+        body: bytes, kind: str) -> None:
+    error, stats = process_page_timed(PageJob(url=URL, body=body))
+    assert isinstance(error, NotAnArticle) and isinstance(error, ExtractError)
+    assert (error.reason, error.url) == (kind, URL)
+    assert kind not in REMEMBERED, "fetched again when its source lists it again"
+    assert "fingerprint" not in stats.times
+
+
+def test_a_paywalled_teaser_comes_back_as_a_paywalled_article() -> None:
+    teaser = ("<html><head><title>La réforme</title><script type='application/ld+json'>"
+              '{"@type": "NewsArticle", "isAccessibleForFree": false}</script></head><body>'
+              "<article><p>Le gouvernement présente mercredi sa réforme remaniée.</p>"
+              "<div class='paywall'><p>Connectez-vous pour lire la suite.</p><form><input "
+              "type='password'></form></div></article></body></html>")
+    done = process_page(PageJob(url=URL, body=teaser.encode()))
+    assert done.article.access == "paywalled" and done.fingerprint.content_hash
+    assert "Le gouvernement présente mercredi" in done.article.text
+
+
+def test_access_is_free_only_when_the_page_says_so() -> None:
+    assert process_page(PageJob(url=URL, body=FRENCH.encode())).article.access == "unknown"
+    tier = FRENCH.replace("<title>", '<meta property="article:content_tier" content="free">'
+                                     "<title>")
+    assert process_page(PageJob(url=URL, body=tier.encode())).article.access == "free"

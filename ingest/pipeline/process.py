@@ -28,15 +28,18 @@ its error beside the time it took, not raised, so that time is counted too::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ingest.clean.article import clean_article, paragraph_key
 from ingest.clean.language import identify
 from ingest.config import DedupSettings
 from ingest.dedup.index import fingerprint
-from ingest.errors import ExtractError, NewsdedupError
+from ingest.errors import ExtractError, NewsdedupError, NotAnArticle
+from ingest.extract.access import access_of
 from ingest.extract.decode import decode_html
 from ingest.extract.page import extract_with_removals
+from ingest.extract.walls import find_wall
 from ingest.pipeline.stats import Stats
 from ingest.pipeline.topic import TopicFilter
 from ingest.types import NO_FINGERPRINT, CleanedArticle, ProcessedPage
@@ -69,21 +72,51 @@ def clean_page(body: bytes, url: str | None, charset: str | None = None,
                template: frozenset[str] = frozenset(),
                declared_language: str | None = None, *,
                stats: Stats | None = None) -> CleanedArticle:
-    """Decode, extract and clean one page; raises ExtractError when no article is left.
+    """Decode, extract and clean one page; raises ExtractError when no article is left,
+    and its :class:`~ingest.errors.NotAnArticle` kind when the page is a wall.
 
-    ``stats``, when given, gets the time of each stage (``decode``, ``extract``, ``clean``).
+    The page's ``access`` is read from its markup (:func:`~ingest.extract.access.access_of`).
+    A wall is judged on what extraction and cleaning found (:mod:`ingest.extract.walls`),
+    so it is looked for after cleaning, and also when extraction finds no text at all (a
+    challenge page often has none): then the wall, not "no article", is the reason, and
+    the page is fetched again later. A paywalled teaser is an article, however short.
+
+    ``stats``, when given, gets the time of each stage (``decode``, ``extract`` with the
+    access, ``clean`` with the wall check).
+
+    >>> clean_page(b"<html><head><title>Just a moment...</title></head><body>"
+    ...            b"<p>Checking your browser.</p></body></html>", "https://a.example/x")
+    Traceback (most recent call last):
+    ingest.errors.NotAnArticle: bot challenge: title 'just a moment' (https://a.example/x)
     """
     timer = (stats if stats is not None else Stats()).track_time
     with timer("decode"):
         html = decode_html(body, charset)
     with timer("extract"):
-        extracted, pre_removed = extract_with_removals(html, url)
+        try:
+            extracted, pre_removed = extract_with_removals(html, url)
+        except ExtractError as exc:
+            _refuse_wall(html, url, None, (), cause=exc)
+            raise
+        access = access_of(html)
     with timer("clean"):
         cleaned = clean_article(extracted, template=template, pre_removed=pre_removed,
                                 declared=declared_language)
-    if not cleaned.text.strip():
+        empty = not cleaned.text.strip()
+        if access != "paywalled" or empty:
+            _refuse_wall(html, url, cleaned.title, [p.text for p in cleaned.paragraphs])
+    if empty:
         raise ExtractError("nothing left after cleaning", url=url)
-    return cleaned
+    return replace(cleaned, access=access)
+
+
+def _refuse_wall(html: str, url: str | None, title: str | None, paragraphs: Sequence[str],
+                 cause: ExtractError | None = None) -> None:
+    """Raise :class:`NotAnArticle` when the page is a wall (see :mod:`ingest.extract.walls`)."""
+    wall = find_wall(html, url=url, title=title, paragraphs=paragraphs)
+    if wall is not None:
+        message = f"{wall.kind.replace('_', ' ')}: {wall.evidence}"
+        raise NotAnArticle(message, url=url, kind=wall.kind) from cause
 
 
 def clean_job(job: PageJob) -> CleanedArticle:
