@@ -22,7 +22,8 @@ from ingest.types import ExtractedArticle, Paragraph, Removal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clean"
 RULES = {"repeat", "title", "template", "empty", "share_widget", "photo_credit", "ad",
-         "newsletter", "related", "navigation", "byline", "author_bio", "disclaimer", "cookie"}
+         "newsletter", "related", "navigation", "byline", "author_bio", "disclaimer", "cookie",
+         "widget_list"}
 
 BODY = [
     "La plainte, déposée devant un tribunal fédéral de San Francisco, accuse la société "
@@ -137,6 +138,36 @@ def test_edge_flags_mark_start_and_end() -> None:
     flags = edge_flags(["x"] * 2 + BODY * 3 + ["y"])
     assert flags[:3] == [True, True, True] and flags[-4:] == [True] * 4
     assert not any(flags[3:-4])
+
+
+# widget lists ---------------------------------------------------------------
+
+TEASERS = ["Musk relance la bataille judiciaire", "Les dix chiffres clés de l'année",
+           "OpenAI : le conseil se réunit"]
+
+
+@pytest.mark.parametrize("label", ["À lire aussi", "Related posts", "Lesen Sie auch",
+                                   "Suivez-nous", "Newsletters"])
+def test_lines_listed_under_a_label_after_the_body_go(label: str) -> None:
+    out = clean_article(article([*BODY, label, *TEASERS]))
+    assert texts(out.paragraphs) == BODY
+    assert [r.rule for r in out.removed][1:] == ["widget_list"] * len(TEASERS)
+
+
+def test_a_label_inside_the_body_takes_nothing_with_it() -> None:
+    lines = [BODY[0], "À lire aussi", TEASERS[0], *BODY[1:]]
+    out = clean_article(article(lines))
+    assert texts(out.paragraphs) == [BODY[0], TEASERS[0], *BODY[1:]]
+
+
+def test_a_widget_list_ends_at_prose_and_at_long_lines() -> None:
+    long_line = " ".join(["mot"] * 25)
+    prose_tail = ("Le juge a indiqué que la décision serait rendue dans les prochaines "
+                  "semaines.")
+    out = clean_article(article([*BODY, "Related posts", TEASERS[0], long_line, TEASERS[1]]))
+    assert texts(out.paragraphs) == [*BODY, long_line, TEASERS[1]]
+    out = clean_article(article([*BODY, "Related posts", prose_tail]))
+    assert texts(out.paragraphs) == [*BODY, prose_tail]
 
 
 # paragraph_key / is_learnable --------------------------------------------

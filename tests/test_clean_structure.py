@@ -112,3 +112,34 @@ def test_comments_and_unlabelled_elements_are_left_alone() -> None:
                            "<div id='share-box'><a href='#'>Share</a></div>"))
     assert [(r.rule, r.text) for r in prune_tree(tree)] == [("share_widget", "Share")]
     assert "Keep me" in tree.text_content()
+
+
+@pytest.mark.parametrize(("label", "rule"), [
+    ("post-tags", "related"), ("tag-cloud", "related"), ("entry-categories", "related"),
+    ("sidebar-widget", "navigation"), ("screen-reader-text", "navigation"),
+    ("sr-only", "navigation"), ("comment-respond", "share_widget"), ("comments", "share_widget"),
+])
+def test_tags_sidebars_comments_and_screen_reader_labels(label: str, rule: str) -> None:
+    assert label_rule(label) == rule
+
+
+@pytest.mark.parametrize("hidden", [
+    "hidden", "aria-hidden='true'", "style='display: none'", "style='visibility:hidden;'",
+])
+def test_small_hidden_element_is_removed(hidden: str) -> None:
+    tree = fromstring(page(f"<ul {hidden}><li><a href='/a'>Mobile menu item</a></li></ul>"))
+    assert [(r.rule, r.text) for r in prune_tree(tree)] == [("hidden", "Mobile menu item")]
+    assert "Mobile menu item" not in tree.text_content()
+
+
+def test_hidden_body_revealed_by_a_script_is_kept() -> None:
+    tree = fromstring("<html><body><article><div style='display:none'>" + PROSE * 12
+                      + "</div></article></body></html>")
+    assert prune_tree(tree) == ()
+    assert tree.text_content().count("The board met") == 12
+
+
+def test_visible_element_with_a_style_is_kept() -> None:
+    tree = fromstring(page("<p style='color: red' aria-hidden='false'>Keep me visible</p>"))
+    assert prune_tree(tree) == ()
+    assert "Keep me visible" in tree.text_content()

@@ -16,7 +16,12 @@ Order of the passes, each pure:
    "Best X in Denver", ...).
 5. line rules (:mod:`ingest.clean.rules`), with position and known authors:
    ``share_widget``, ``photo_credit``, ``ad``, ``newsletter``, ``related``,
-   ``navigation``, ``byline``, ``author_bio``, ``disclaimer``, ``cookie``.
+   ``navigation``, ``byline``, ``author_bio``, ``disclaimer``, ``cookie``;
+   a line that is only an interface label (:mod:`ingest.clean.labels`, in
+   several languages) goes under that label's rule.
+6. ``widget_list``: after the last prose paragraph, the short lines listed
+   under a widget's label ("Related posts", "Newsletters", "Follow us"):
+   the headlines, links and menu items the label introduces.
 
 Tables and code are judged by the repeat pass only: their lines are data.
 
@@ -122,6 +127,7 @@ def clean_article(
     if not _keeps_something(paragraphs, verdicts | line_verdicts):
         line_verdicts = {}
     verdicts |= line_verdicts
+    verdicts |= widget_lists(paragraphs, verdicts)
     if not _keeps_something(paragraphs, verdicts):
         verdicts = {i: r for i, r in verdicts.items() if r == "empty"}
     return _result(article, verdicts, pre_removed, authors, declared)
@@ -182,6 +188,53 @@ def _line_verdicts(
         if rule is not None:
             found[i] = rule
     return found
+
+
+#: Rules whose short line is the label of a list of links: what follows it belongs to it.
+LIST_LABEL_RULES = frozenset({"related", "newsletter", "share_widget", "navigation"})
+LIST_LABEL_WORDS = 6
+LIST_ITEM_WORDS = 20
+
+
+def widget_lists(paragraphs: Sequence[Paragraph], verdicts: dict[int, str]) -> dict[int, str]:
+    """The short lines listed under a widget's label after the body's last prose paragraph.
+
+    Why: a "Related posts" or "Follow us" label is caught by its wording, but the
+    headlines and menu items under it are ordinary titles no rule can judge on
+    their own. After the article's last prose paragraph, a label opens such a
+    list, and the list runs while lines stay short and do not read as prose.
+    A prose paragraph ends it; inside the body, labels ("Read more: ...") stand
+    alone and nothing after them goes.
+
+    >>> prose = Paragraph("The court said on Tuesday that the appeal had been "
+    ...                   "rejected because it was filed after the deadline had passed.")
+    >>> paras = [prose, Paragraph("Related posts"), Paragraph("Five ways to save"),
+    ...          Paragraph("The best budget phones")]
+    >>> widget_lists(paras, {1: "related"})
+    {2: 'widget_list', 3: 'widget_list'}
+    """
+    found: dict[int, str] = {}
+    listing = False
+    for i in range(_last_prose(paragraphs, verdicts) + 1, len(paragraphs)):
+        text = paragraphs[i].text
+        if verdicts.get(i) in LIST_LABEL_RULES and word_count(text) <= LIST_LABEL_WORDS:
+            listing = True
+        elif i in verdicts:
+            continue
+        elif listing and word_count(text) <= LIST_ITEM_WORDS and not looks_like_prose(text):
+            found[i] = "widget_list"
+        else:
+            listing = False
+    return found
+
+
+def _last_prose(paragraphs: Sequence[Paragraph], verdicts: dict[int, str]) -> int:
+    """Index of the last kept long prose paragraph, -1 if none."""
+    for i in range(len(paragraphs) - 1, -1, -1):
+        text = paragraphs[i].text
+        if i not in verdicts and word_count(text) >= 20 and looks_like_prose(text):
+            return i
+    return -1
 
 
 def edge_flags(texts: Sequence[str]) -> list[bool]:

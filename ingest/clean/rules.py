@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ingest.clean import cues as cue
+from ingest.clean.labels import interface_label
 from ingest.clean.lexicon import (
     SOCIAL_TOKENS,
     letter_ratio,
@@ -286,7 +287,14 @@ RULES: tuple[tuple[str, Callable[[Line], bool]], ...] = (
 
 
 def first_rule(line: Line) -> str | None:
-    """Name of the first rule that drops ``line``, or None to keep it."""
+    """Name of the first rule that drops ``line``, or None to keep it.
+
+    A line that is only an interface label (:mod:`ingest.clean.labels`) is
+    dropped under that label's rule before any wording rule is asked.
+    """
+    label = interface_label(line.text)
+    if label is not None:
+        return label
     for name, rule in RULES:
         if rule(line):
             return name

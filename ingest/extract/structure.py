@@ -10,6 +10,9 @@ Safety first: a label is only trusted on an element that is *small* next to
 the page's text and holds no run of long paragraphs, so a wrapper such as
 ``class="article-body has-share-buttons"`` is never taken for a widget.
 
+Elements the page hides (``hidden``, ``aria-hidden``, ``display: none``) are
+pruned the same way, under the rule ``hidden``.
+
 Example::
 
     >>> from lxml.html import fromstring
@@ -56,6 +59,11 @@ _LABEL_BODIES: tuple[tuple[str, str], ...] = (
     ("byline", r"byline|bylines|post-?meta|entry-?meta|article-?meta|reading-?time|"
                r"read-?time|posted-?on|dateline"),
     ("ad", r"cta|call-?to-?action|promo-?box"),
+    ("related", r"tag-?cloud|tags|tag-?list|(?:post|entry|article)-?tags|"
+                r"(?:post-?)?categories"),
+    ("navigation", r"sidebar|side-?bar|widget-?area|sr-?only|screen-?reader-?text|"
+                   r"visually-?hidden"),
+    ("share_widget", r"comments?|comment-?(?:form|respond|list)|respond"),
 )
 LABEL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (rule, re.compile(_SEP + f"(?:{body})" + _END)) for rule, body in _LABEL_BODIES
@@ -67,7 +75,7 @@ _ANY_LABEL = re.compile(_SEP + "(?:" + "|".join(f"(?:{b})" for _, b in _LABEL_BO
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[_\s]+")
-_LABELLED = etree.XPath("descendant-or-self::*[@class or @id]")
+_LABELLED = etree.XPath("descendant-or-self::*[@class or @id or @hidden or @aria-hidden or @style]")
 _NEVER = frozenset({"html", "body", "article", "main", "header", "h1", "h2", "h3", "h4"})
 _INVISIBLE = ("script", "style", "noscript", "template", etree.Comment)
 _MAX_SHARE = 0.25
@@ -118,7 +126,7 @@ def prune_tree(tree: HtmlElement) -> tuple[Removal, ...]:
     # Only elements with a class or id can have a rule: select them in C, in
     # document order, instead of wrapping every node of the page in Python.
     for element in _LABELLED(tree):
-        rule = _element_rule(element, total)
+        rule = _element_rule(element, total) or _hidden_rule(element, total)
         if rule is None or _detached(element, tree):
             continue
         text = " ".join(element.text_content().split())
@@ -140,6 +148,30 @@ def _element_rule(element: HtmlElement, total: int) -> str | None:
     if rule in _LINK_RULES and not _link_like(element):
         return None
     return rule
+
+
+def _hidden_rule(element: HtmlElement, total: int) -> str | None:
+    """``hidden`` for a small element the reader never sees: ``hidden``,
+    ``aria-hidden="true"``, ``display: none`` or ``visibility: hidden``.
+
+    Menus, pop-ups and mobile copies of widgets sit in the page hidden until a
+    click; trafilatura reads text whatever its style. The size limit of
+    :func:`_small` keeps a body that a script reveals (a "read more" toggle).
+
+    >>> from lxml.html import fromstring
+    >>> page = fromstring("<div><p>" + "Body text. " * 40 + "</p>"
+    ...                   "<ul style='display: none'><li>Menu</li></ul></div>")
+    >>> _hidden_rule(page.find(".//ul"), _text_length(page))
+    'hidden'
+    """
+    if not isinstance(element.tag, str) or element.tag in _NEVER:
+        return None
+    style = (element.get("style") or "").replace(" ", "").lower()
+    hidden = (element.get("hidden") is not None or element.get("aria-hidden") == "true"
+              or "display:none" in style or "visibility:hidden" in style)
+    if hidden and _small(element, total):
+        return "hidden"
+    return None
 
 
 def _small(element: HtmlElement, total: int) -> bool:
