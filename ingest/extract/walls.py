@@ -233,13 +233,13 @@ def _challenge(title: str | None, said: list[str], marker: str | None) -> Eviden
 
 
 def _consent(title: str | None, said: list[str], marker: str | None) -> Evidence | None:
-    """A consent title with a consent sentence or platform; or two consent sentences
-    with a platform, on a page with no article text (a banner beside a short article
-    says as much)."""
+    """A consent title with a consent sentence or platform; or, on a page with no
+    article text, two consent sentences with a platform, or three (a banner beside a
+    short article says as much)."""
     if title is not None and (said or marker is not None):
         return _titled(title, f"text {said[0]!r}" if said else f"markup {marker}")
-    if len(said) > 1 and marker is not None:
-        return _sentences(said, f"markup {marker}")
+    if (len(said) > 1 and marker is not None) or len(said) > 2:
+        return _sentences(said, f"markup {marker}" if marker else None)
     return None
 
 

@@ -43,8 +43,8 @@ or "Accès refusé" ("Accès refusé : les migrants...") says more than that."""
 # apostrophes, no-break and thin spaces become their plain forms.
 _FOLD = {c: None for c in range(0x300, 0x370)} | {
     0x2018: "'", 0x2019: "'", 0x201B: "'", 0x02BC: "'", 0x00B4: "'", 0x0060: "'",
-    0x201C: '"', 0x201D: '"', 0x00AB: '"', 0x00BB: '"', 0x00A0: " ", 0x202F: " ",
-    0x2009: " "}
+    0x201C: '"', 0x201D: '"', 0x201E: '"', 0x00AB: '"', 0x00BB: '"', 0x201A: "'",
+    0x2039: "'", 0x203A: "'", 0x00A0: " ", 0x202F: " ", 0x2009: " "}
 _SPACES = re.compile(r"\s+")
 _NOT_WORDISH = re.compile(r"[^\w'/&-]+")
 _TITLE_SPLIT = re.compile(r"\s+[|\-–—·»/]\s+|\s*\|\s*")
@@ -118,20 +118,37 @@ def vocabulary() -> Vocabulary:
 
 
 def phrase_hits(folded: str) -> set[tuple[str, str]]:
-    """(kind, phrase) for every wall phrase found as whole words in ``folded`` text.
+    """(kind, phrase) for every wall phrase said in ``folded`` text: found as whole words,
+    and not between quotation marks, as an article quotes a wall ("a « Tout accepter »
+    button") and a wall says it.
 
     >>> sorted(phrase_hits("nous et nos partenaires... tout accepter"))
     [('consent_wall', 'nos partenaires'), ('consent_wall', 'nous et nos partenaires'), \
 ('consent_wall', 'tout accepter')]
-    >>> phrase_hits("we accept allocations")
-    set()
+    >>> phrase_hits("we accept allocations"), phrase_hits('un bouton " tout accepter "')
+    (set(), set())
     """
     found: set[tuple[str, str]] = set()
+    quotes = [m.span() for m in _QUOTATION.finditer(folded)] if '"' in folded else []
     for end, (phrase, kinds) in vocabulary().phrases.iter(folded):
         start = end - len(phrase) + 1
-        if _bounded(folded, start, end):
+        if _bounded(folded, start, end) and not _quoted(folded, start, end, quotes):
             found.update((kind, phrase) for kind in kinds)
     return found
+
+
+_QUOTATION = re.compile(r'"[^"]{1,200}"')
+_OPENING = re.compile(r"'[ ]?$")
+_CLOSING = re.compile(r"[ ]?[.,;:!?]*'")
+
+
+def _quoted(text: str, start: int, end: int, quotes: list[tuple[int, int]]) -> bool:
+    """Whether the match lies in a quotation: between double quotes (« », “ ”, „ “ once
+    folded), or right between single ones ('Accept all', not l'acces)."""
+    if any(left < start and end < right for left, right in quotes):
+        return True
+    return bool(_OPENING.search(text, max(start - 2, 0), start)
+                and _CLOSING.match(text, end + 1))
 
 
 def _bounded(text: str, start: int, end: int) -> bool:
