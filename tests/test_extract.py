@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml.html import fromstring
 
 from ingest.errors import ExtractError
 from ingest.extract.decode import decode_html
@@ -12,6 +13,8 @@ from ingest.extract.page import (
     extract_article,
     extract_with_removals,
 )
+from ingest.extract.teasers import link_texts, split_trailing_links
+from ingest.types import Paragraph
 
 PROSE_EN = ("The court heard arguments from both sides on Monday, and the judge said "
             "she would rule on the motion before the end of the month. ")
@@ -250,3 +253,46 @@ def test_forms_inside_the_article_do_not_need_lxml_form_classes() -> None:
             "<option>FR</option></select><textarea name='t'></textarea></form>")
     art = extract_article(page(paragraphs(6) + form), "https://a.example/x")
     assert len([p for p in art.paragraphs if p.text.startswith("p ")]) == 6
+
+
+# trailing lists of other stories -------------------------------------------
+
+TEASERS = ["Judge delays the merger hearing until the regulators finish their review",
+           "Five things to know about the appeal the company filed on Friday",
+           "Regulators open a second inquiry into the deal and its financing"]
+
+
+def linked(template: str = "<p><a href='/story/{i}'>{t}</a></p>") -> str:
+    return "".join(template.format(i=i, t=t) for i, t in enumerate(TEASERS))
+
+
+def test_headlines_linked_below_the_body_are_related() -> None:
+    art, removed = extract_with_removals(page(paragraphs(8) + linked()), "https://a.example/x")
+    assert [(r.rule, r.text) for r in removed] == [("related", t) for t in TEASERS]
+    assert len(art.paragraphs) == 8 and not any(t in art.text for t in TEASERS)
+
+
+def test_linked_headlines_inside_the_body_stay() -> None:
+    body = linked("<p><a href='/p/{i}'>{t}</a></p>" + paragraphs(2))
+    art, removed = extract_with_removals(page(body), "https://a.example/x")
+    assert removed == ()
+    assert all(t in art.text for t in TEASERS)
+
+
+def test_plain_lines_after_the_body_stay() -> None:
+    art, removed = extract_with_removals(page(paragraphs(8) + linked("<p>{t}</p>")),
+                                         "https://a.example/x")
+    assert removed == ()
+    assert all(t in art.text for t in TEASERS)
+
+
+def test_in_page_anchors_and_single_linked_words_are_not_teasers() -> None:
+    tree = fromstring("<div><a href=' #part-1'>Part one of the story</a>"
+                      "<a href='/a'>Other story of the day</a><a href='/t'>tencel</a></div>")
+    links = link_texts(tree)
+    assert links == {"Other story of the day", "tencel"}
+    body = Paragraph(" ".join([PROSE_EN] * 2))
+    tags = (Paragraph("tencel", "list"), Paragraph("tencel", "list"))
+    assert split_trailing_links((body, *tags), links) == ((body, *tags), ())
+    one = (body, Paragraph("Other story of the day"))
+    assert split_trailing_links(one, links) == (one, ())

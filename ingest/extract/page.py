@@ -11,6 +11,9 @@ sidebars; this module adds what it does not do for us:
   cleaning stage and editors can see what went;
 * the body as typed blocks (``Paragraph(text, kind)``) read from
   trafilatura's XML tree, so later stages can judge lines, not one string;
+* after the body's last prose paragraph, runs of blocks that are each the
+  whole text of a link (other stories' headlines) are dropped as ``related``
+  (:func:`split_trailing_links`): the markup says what the words cannot;
 * page-level metadata trafilatura does not return: canonical URL and the
   language the page *declares* (``<html lang>``, ``og:locale``): a claim,
   kept as such; the text's own language is identified after cleaning
@@ -48,6 +51,7 @@ from ingest.errors import ExtractError
 from ingest.extract.decode import decode_html
 from ingest.extract.metadata import page_metadata
 from ingest.extract.structure import prune_tree
+from ingest.extract.teasers import link_texts, split_trailing_links
 from ingest.langtags import primary_tag
 from ingest.types import ExtractedArticle, Paragraph, Removal
 
@@ -101,10 +105,12 @@ def extract_with_removals(
     head = _PageHead(page_language(tree), _canonical_candidates(tree))
     meta = _metadata(tree, url)
     removals = prune_tree(tree)
+    links = link_texts(tree)
     paragraphs = tuple(_paragraphs(_body(tree, url)))
     if not any(p.text.strip() for p in paragraphs):
         raise ExtractError("no article text found", url=url)
-    return _article(url, head, meta, paragraphs), removals
+    paragraphs, teasers = split_trailing_links(paragraphs, links)
+    return _article(url, head, meta, paragraphs), removals + teasers
 
 
 @dataclass(frozen=True, slots=True)
