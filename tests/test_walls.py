@@ -101,6 +101,13 @@ def test_a_paywalled_teaser_is_kept_though_its_text_alone_reads_as_a_login_wall(
     assert kept.access == "paywalled" and "Article réservé aux abonnés" in kept.text
     paragraphs = [p.text for p in kept.paragraphs]
     assert wall_kind(page(name).decode(), paragraphs=paragraphs) == "login_wall"
+    assert wall_kind(page(name).decode(), paragraphs=paragraphs, paywalled=True) is None
+
+
+def test_a_paywall_does_not_excuse_an_error_page_or_a_challenge() -> None:
+    for html, kind in ((TITLED, "error_page"), (CHALLENGE, "bot_challenge")):
+        locked = html.replace("<body>", "<body><div class='paywall'><p>Abonnez-vous</p></div>")
+        assert wall_kind(locked, paragraphs=["Abonnez-vous"], paywalled=True) == kind
 
 
 def test_the_reason_survives_the_worker_pipe() -> None:
@@ -163,6 +170,15 @@ def test_a_title_names_a_wall_only_when_the_wall_words_fill_it(
         title: str, kind: str | None) -> None:
     html = f"<html><head><title>{title}</title></head><body></body></html>"
     assert wall_kind(html, paragraphs=text_of(EMPTY_MAX + 50)) == kind
+
+
+def test_a_hidden_login_dialog_beside_a_short_article_is_not_a_login_wall() -> None:
+    html = ("<html><head><title>Bridge reopens | Gazette</title></head><body><h1>Bridge "
+            "reopens</h1><div class='modal login-modal' aria-hidden='true'><h1>Sign in</h1>"
+            "<form><input type='password'></form></div></body></html>")
+    assert wall_kind(html, paragraphs=text_of(EMPTY_MAX)) is None
+    shown = html.replace(" aria-hidden='true'", "").replace("modal login-modal", "gate")
+    assert wall_kind(shown, paragraphs=text_of(EMPTY_MAX)) == "login_wall"
 
 
 def test_a_login_box_or_comment_login_beside_a_short_article_is_not_a_login_wall() -> None:

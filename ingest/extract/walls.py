@@ -38,8 +38,9 @@ at least one real paragraph: the shortest of the 972 real articles of
 can sit beside an article (a cookie banner, "Please enable JavaScript to view the
 comments"), so it only names a page with no article at all; a wall's title cannot, so
 it outweighs a short text or a soft 404's list of suggestions; 2000 is a guard only,
-for a page whose decisive markup is not what it seems. A paywalled teaser is never a
-wall (the caller asks :func:`ingest.extract.access.access_of` first).
+for a page whose decisive markup is not what it seems. A paywalled teaser's own prompt
+("log in to read on" and a password field) is not a login wall (``paywalled=True``, from
+:func:`ingest.extract.access.access_of`); a challenge or an error page still is a wall.
 
 Titles are matched segment by segment ("Page introuvable | Le Quotidien"); a short
 wall title must fill its segment ("Un instant" names a challenge, "Un instant de grâce"
@@ -93,6 +94,10 @@ _TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or "
                     "ancestor::noscript or ancestor::template)]")
 _NOSCRIPT = etree.XPath("//noscript//text()")
 _PASSWORD = etree.XPath("//input[translate(@type, 'PASWORD', 'pasword') = 'password']")
+# The page's own headings: not those of a login dialog, a hidden modal or a form.
+_HEADINGS = etree.XPath("//h1[not(ancestor-or-self::*[self::dialog or self::form or @hidden "
+                        "or @aria-hidden = 'true' or @role = 'dialog' or @aria-modal = 'true' "
+                        "or contains(@class, 'modal')])]")
 _BODY_CLASS = re.compile(r"<body\b[^>]*?\bclass\s*=\s*[\"']?([^\"'>]*)", re.IGNORECASE)
 
 
@@ -116,18 +121,21 @@ class PageView:
 
 
 def wall_kind(html: str, *, url: str | None = None, title: str | None = None,
-              paragraphs: Sequence[str] = ()) -> WallKind | None:
+              paragraphs: Sequence[str] = (), paywalled: bool = False) -> WallKind | None:
     """The kind of wall ``html`` is, or None for a page that may be an article.
 
     ``title`` and ``paragraphs`` are what extraction and cleaning found (nothing when
-    extraction found no text); ``url`` is the page's final URL. See :func:`find_wall`.
+    extraction found no text); ``url`` is the page's final URL; ``paywalled`` says the
+    page is a paywalled teaser (:func:`~ingest.extract.access.access_of`): its own
+    prompt ("Connectez-vous pour lire la suite" and a password field) is then not a
+    login wall, however short the teaser. See :func:`find_wall`.
     """
-    wall = find_wall(html, url=url, title=title, paragraphs=paragraphs)
+    wall = find_wall(html, url=url, title=title, paragraphs=paragraphs, paywalled=paywalled)
     return wall.kind if wall is not None else None
 
 
 def find_wall(html: str, *, url: str | None = None, title: str | None = None,
-              paragraphs: Sequence[str] = ()) -> Wall | None:
+              paragraphs: Sequence[str] = (), paywalled: bool = False) -> Wall | None:
     """:func:`wall_kind` with the evidence that decided it.
 
     >>> find_wall("<html><body><p>x</p></body></html>", url="https://consent.portal.example/v2")
@@ -141,7 +149,8 @@ def find_wall(html: str, *, url: str | None = None, title: str | None = None,
     wall = decisive_wall(html, url)
     if wall is not None or text >= STRONG_MAX:
         return wall
-    return judge(read_page(html, title), html.lower(), text)
+    wall = judge(read_page(html, title), html.lower(), text)
+    return None if paywalled and wall is not None and wall.kind == "login_wall" else wall
 
 
 def article_chars(paragraphs: Sequence[str]) -> int:
@@ -271,7 +280,7 @@ def read_page(html: str, title: str | None = None) -> PageView:
     if tree is None:
         return PageView((title,), "", "", False)
     head_title = tree.findtext(".//title")
-    headings = tuple(" ".join(h.text_content().split()) for h in tree.iter("h1"))[:3]
+    headings = tuple(" ".join(h.text_content().split()) for h in _elements(_HEADINGS(tree)))[:3]
     return PageView(
         titles=(head_title, title, *headings),
         text=fold(" ".join(_strings(_TEXT(tree)))[:_VISIBLE_CAP]),
@@ -281,6 +290,10 @@ def read_page(html: str, title: str | None = None) -> PageView:
 
 def _strings(found: object) -> list[str]:
     return [str(s) for s in found] if isinstance(found, list) else []
+
+
+def _elements(found: object) -> list[HtmlElement]:
+    return [e for e in found if isinstance(e, HtmlElement)] if isinstance(found, list) else []
 
 
 def _parse(html: str) -> HtmlElement | None:

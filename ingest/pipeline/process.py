@@ -79,7 +79,8 @@ def clean_page(body: bytes, url: str | None, charset: str | None = None,
     A wall is judged on what extraction and cleaning found (:mod:`ingest.extract.walls`),
     so it is looked for after cleaning, and also when extraction finds no text at all (a
     challenge page often has none): then the wall, not "no article", is the reason, and
-    the page is fetched again later. A paywalled teaser is an article, however short.
+    the page is fetched again later. A paywalled teaser is an article, however short: its
+    "log in to read on" is not a login wall (a challenge or an error page still is).
 
     ``stats``, when given, gets the time of each stage (``decode``, ``extract`` with the
     access, ``clean`` with the wall check).
@@ -103,17 +104,17 @@ def clean_page(body: bytes, url: str | None, charset: str | None = None,
         cleaned = clean_article(extracted, template=template, pre_removed=pre_removed,
                                 declared=declared_language)
         empty = not cleaned.text.strip()
-        if access != "paywalled" or empty:
-            _refuse_wall(html, url, cleaned.title, [p.text for p in cleaned.paragraphs])
+        _refuse_wall(html, url, cleaned.title, [p.text for p in cleaned.paragraphs],
+                     paywalled=access == "paywalled" and not empty)
     if empty:
         raise ExtractError("nothing left after cleaning", url=url)
     return replace(cleaned, access=access)
 
 
 def _refuse_wall(html: str, url: str | None, title: str | None, paragraphs: Sequence[str],
-                 cause: ExtractError | None = None) -> None:
+                 cause: ExtractError | None = None, paywalled: bool = False) -> None:
     """Raise :class:`NotAnArticle` when the page is a wall (see :mod:`ingest.extract.walls`)."""
-    wall = find_wall(html, url=url, title=title, paragraphs=paragraphs)
+    wall = find_wall(html, url=url, title=title, paragraphs=paragraphs, paywalled=paywalled)
     if wall is not None:
         message = f"{wall.kind.replace('_', ' ')}: {wall.evidence}"
         raise NotAnArticle(message, url=url, kind=wall.kind) from cause
