@@ -150,6 +150,22 @@ def test_wall_sentences_extraction_took_for_the_body_are_not_article_text() -> N
     assert article_chars([*said, NEUTRAL]) == len(NEUTRAL)
 
 
+POLISH = ("Szanujemy Twoją prywatność. Razem z partnerami przechowujemy informacje na "
+          "urządzeniu i przetwarzamy dane osobowe, by wyświetlać spersonalizowane reklamy. "
+          "Możesz w każdej chwili zmienić swoje wybory w ustawieniach prywatności.")
+
+
+def test_a_page_that_is_mostly_a_consent_container_is_a_wall_in_any_language() -> None:
+    dialog = (f"<html><head><title>Gazeta</title></head><body><div id='cmp-app-container'>"
+              f"<p>{POLISH}</p><button>Przejdź do serwisu</button></div></body></html>")
+    assert wall_kind(dialog, paragraphs=[POLISH]) == "consent_wall"
+    wrapper = (f"<html><head><title>Gazeta</title></head><body><div class='has-cookie-banner'>"
+               f"<main><article><p>{POLISH}</p></article></main></div></body></html>")
+    assert wall_kind(wrapper, paragraphs=[POLISH]) is None, "a page wrapper is no dialog"
+    beside = dialog.replace("</body>", f"<article><p>{NEUTRAL * 3}</p></article></body>")
+    assert wall_kind(beside, paragraphs=[POLISH, NEUTRAL * 3]) is None
+
+
 @pytest.mark.parametrize(("title", "kind"), [
     ("Page not found | Riverside Gazette", "error_page"),
     ("Erreur 404 : page introuvable", "error_page"),

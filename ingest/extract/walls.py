@@ -26,11 +26,15 @@ titled      the ``<title>`` or an ``<h1>`` is the wall's ("Just a moment",    40
 sentences   the wall's sentences with the markup they come with (consent      150 chars
             sentences and a consent platform, a "log in to continue
             reading" and a password field, challenge sentences and a
-            captcha), an error sentence, an "enable JavaScript" sentence
+            captcha), an error sentence, an "enable JavaScript" sentence;
+            or, in any language, visible text mostly (60%) inside consent
+            containers
 =========== =============================================================== ===========
 
 *Article text* is what cleaning kept, minus the paragraphs that are themselves wall
-sentences (a consent dialog that extraction took for the body is the wall talking).
+sentences or the text of a consent container (a consent dialog that extraction took for
+the body is the wall talking). A quoted phrase ("un bouton « Tout accepter »") is an
+article talking about a wall, and counts as article text.
 Why these numbers: a wall's own leftovers (form labels, a footer line, a "Ray ID")
 stay under 150 characters once its sentences are set aside, while a real article has
 at least one real paragraph: the shortest of the 972 real articles of
@@ -73,9 +77,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
-
+from ingest.extract.wallpage import PageView, read_page
 from ingest.extract.wallwords import fold, has_phrase, phrase_hits, title_hits, vocabulary
 
 WallKind = Literal["consent_wall", "bot_challenge", "js_required", "login_wall", "error_page"]
@@ -84,20 +86,13 @@ DECISIVE_MAX = 2_000
 """Article characters that outweigh even decisive wall markup."""
 STRONG_MAX = 400
 """Article characters that outweigh a wall's title."""
+CONSENT_SHARE = 0.6
+"""A page with no article text is a consent wall when this share of its visible text
+sits in consent containers, whatever its language."""
 EMPTY_MAX = 150
 """Article characters that outweigh a wall's sentences: under this, extraction found
 no article at all (what a challenge or a JavaScript shell gives)."""
-_VISIBLE_CAP = 50_000
 
-_PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
-_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or "
-                    "ancestor::noscript or ancestor::template)]")
-_NOSCRIPT = etree.XPath("//noscript//text()")
-_PASSWORD = etree.XPath("//input[translate(@type, 'PASWORD', 'pasword') = 'password']")
-# The page's own headings: not those of a login dialog, a hidden modal or a form.
-_HEADINGS = etree.XPath("//h1[not(ancestor-or-self::*[self::dialog or self::form or @hidden "
-                        "or @aria-hidden = 'true' or @role = 'dialog' or @aria-modal = 'true' "
-                        "or contains(@class, 'modal')])]")
 _BODY_CLASS = re.compile(r"<body\b[^>]*?\bclass\s*=\s*[\"']?([^\"'>]*)", re.IGNORECASE)
 
 
@@ -107,17 +102,6 @@ class Wall:
 
     kind: WallKind
     evidence: str
-
-
-@dataclass(frozen=True, slots=True)
-class PageView:
-    """What the judgement reads of a short page: folded title and ``<h1>``s, folded
-    visible text (scripts, styles and ``<noscript>`` apart), and its forms."""
-
-    titles: tuple[str | None, ...]
-    text: str
-    noscript: str
-    password: bool
 
 
 def wall_kind(html: str, *, url: str | None = None, title: str | None = None,
@@ -149,7 +133,10 @@ def find_wall(html: str, *, url: str | None = None, title: str | None = None,
     wall = decisive_wall(html, url)
     if wall is not None or text >= STRONG_MAX:
         return wall
-    wall = judge(read_page(html, title), html.lower(), text)
+    page = read_page(html, title)
+    if page.consent_text:  # a consent dialog that extraction took for the body
+        text = article_chars([p for p in paragraphs if fold(p) not in page.consent_text])
+    wall = judge(page, html.lower(), text)
     return None if paywalled and wall is not None and wall.kind == "login_wall" else wall
 
 
@@ -202,7 +189,7 @@ def judge(page: PageView, low: str, text: int) -> Wall | None:
         ("bot_challenge", _challenge(titles.get("bot_challenge"), said["bot_challenge"],
                                      marked["bot_challenge"])),
         ("consent_wall", _consent(titles.get("consent_wall"), said["consent_wall"],
-                                  marked["consent_wall"])),
+                                  marked["consent_wall"], page.consent_share)),
         ("login_wall", _login(titles.get("login_wall"), said["login_wall"], page.password)),
         ("error_page", _error(titles.get("error_page"), said["error_page"])),
         ("js_required", _sentences(said["js_required"])),
@@ -241,14 +228,17 @@ def _challenge(title: str | None, said: list[str], marker: str | None) -> Eviden
     return None
 
 
-def _consent(title: str | None, said: list[str], marker: str | None) -> Evidence | None:
+def _consent(title: str | None, said: list[str], marker: str | None,
+             share: float) -> Evidence | None:
     """A consent title with a consent sentence or platform; or, on a page with no
     article text, two consent sentences with a platform, or three (a banner beside a
-    short article says as much)."""
+    short article says as much), or visible text mostly in consent containers."""
     if title is not None and (said or marker is not None):
         return _titled(title, f"text {said[0]!r}" if said else f"markup {marker}")
     if (len(said) > 1 and marker is not None) or len(said) > 2:
         return _sentences(said, f"markup {marker}" if marker else None)
+    if share >= CONSENT_SHARE:
+        return Evidence(f"{share:.0%} of the visible text in consent containers", EMPTY_MAX)
     return None
 
 
@@ -265,43 +255,3 @@ def _error(title: str | None, said: list[str]) -> Evidence | None:
     """An error title or heading ("Page introuvable", "404"), or an error sentence
     on a page with no article text."""
     return _titled(title) if title is not None else _sentences(said)
-
-
-def read_page(html: str, title: str | None = None) -> PageView:
-    """Parse ``html`` for :func:`judge` (``title``: the extracted one, read too).
-
-    >>> view = read_page("<html><head><title>Connexion</title></head><body><form>"
-    ...                  "<input type='PASSWORD'></form><noscript>Activez JavaScript"
-    ...                  "</noscript></body></html>")
-    >>> view.titles, view.password, view.noscript
-    (('Connexion', None), True, 'activez javascript')
-    """
-    tree = _parse(html)
-    if tree is None:
-        return PageView((title,), "", "", False)
-    head_title = tree.findtext(".//title")
-    headings = tuple(" ".join(h.text_content().split()) for h in _elements(_HEADINGS(tree)))[:3]
-    return PageView(
-        titles=(head_title, title, *headings),
-        text=fold(" ".join(_strings(_TEXT(tree)))[:_VISIBLE_CAP]),
-        noscript=fold(" ".join(_strings(_NOSCRIPT(tree)))[:_VISIBLE_CAP]),
-        password=bool(_PASSWORD(tree)))
-
-
-def _strings(found: object) -> list[str]:
-    return [str(s) for s in found] if isinstance(found, list) else []
-
-
-def _elements(found: object) -> list[HtmlElement]:
-    return [e for e in found if isinstance(e, HtmlElement)] if isinstance(found, list) else []
-
-
-def _parse(html: str) -> HtmlElement | None:
-    """The page's tree, or None when it is not HTML at all."""
-    for markup in (html, html.encode("utf-8", "surrogatepass")):
-        try:
-            return document_fromstring(markup, parser=_PARSER)
-        # ValueError: a str with an XML encoding declaration (the bytes will parse).
-        except (ValueError, etree.LxmlError):
-            continue
-    return None

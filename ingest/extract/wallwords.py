@@ -80,6 +80,7 @@ class Vocabulary:
     decisive_markers: tuple[str, ...]
     host_labels: frozenset[str]
     body_classes: frozenset[str]
+    consent_boxes: tuple[str, ...]
     phrases: ahocorasick.Automaton
 
     @property
@@ -114,6 +115,7 @@ def vocabulary() -> Vocabulary:
         decisive_markers=tuple(data["bot_challenge"]["decisive_markers"]),
         host_labels=frozenset(data["consent_wall"]["host_labels"]),
         body_classes=frozenset(data["error_page"]["body_classes"]),
+        consent_boxes=tuple(data["consent_wall"]["boxes"]),
         phrases=automaton)
 
 
