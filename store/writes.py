@@ -85,7 +85,8 @@ class RecordWrites:
         if row is None:
             raise StoreError(f"no article {article_id} to update", url=page.url)
         with self._atomic(page.url):
-            self.conn.execute("UPDATE articles SET feed_updated = ?, access = ? WHERE id = ?",
+            self.conn.execute("UPDATE articles SET feed_updated = coalesce(?, feed_updated), "
+                              "access = ? WHERE id = ?",
                               (page.feed_updated, article.access, article_id))
             if row[0] == fp.content_hash:
                 return False

@@ -161,6 +161,10 @@ class Pipeline:
                      found: list[Discovery], recorder: Recorder, stats: Stats,
                      leased: list[str]) -> None:
         now = self.clock()
+        # Sources whose records may be re-checked now: visited without failing, or
+        # not due for a visit yet (a record's schedule does not wait for its feed's);
+        # never one in backoff (its server asked us to wait).
+        recheckable: list[str] = []
         for source in sources:
             state = self.store.source_state(source.name)
             if self.honour_backoff and state and not is_due(now, state.next_attempt_at):
@@ -168,6 +172,7 @@ class Pipeline:
                 continue
             if self.honour_backoff and not self.schedule.due(source):
                 stats.add("source", "not_due")
+                recheckable.append(source.name)
                 continue
             if not self.store.lease_source(source.name, self.worker, ttl=self.lease_seconds,
                                            min_gap=self.min_gap(source)):
@@ -178,11 +183,10 @@ class Pipeline:
             visit = SourceVisit(fetcher, self.store, stats, now, minutes * 60)
             with stats.track_time("discover"):  # sequential: the loop's CPU is its own
                 found.append(await visit.discover(source))
+            if found[-1].ok:
+                recheckable.append(source.name)
         new_links: Counter[str] = Counter()
         tasks = self._tasks(found, stats, new_links)
-        for source in sources:
-            if any(d.source == source.name and d.ok for d in found):
-                self.schedule.visited(source, new_links[source.name])
         for task in tasks:
             if task.variant_of is not None:
                 recorder.record_variant(task, task.variant_of)
@@ -190,8 +194,13 @@ class Pipeline:
         fetch += await Rechecks(
             self.store, fetcher, stats, schedule=self.config.recheck.after_hours,
             per_cycle=self.config.recheck.per_cycle, now=self.clock(),
-        ).run(leased, {t.url for t in tasks}, self._claim)
+        ).run(recheckable, {t.url for t in tasks}, self._claim)
         await self._run_tasks(fetcher, fetch, recorder, stats)
+        # Only a visit that finished sets the next one: a worker that dies mid-visit
+        # leaves its source due, for another worker to finish.
+        for source in sources:
+            if any(d.source == source.name and d.ok for d in found):
+                self.schedule.visited(source, new_links[source.name])
 
     def _claim(self, urls: list[str]) -> frozenset[str]:
         return self.store.claim_urls(urls, self.worker, ttl=self.lease_seconds)
