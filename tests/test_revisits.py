@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -55,7 +56,8 @@ class SimWeb:
     def __enter__(self) -> SimWeb:
         for name, srv in self.sites.items():
             srv.__enter__()
-            srv.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+            srv.add("/robots.txt", "User-agent: *\nDisallow: /private/\n",
+                    content_type="text/plain")
             srv.add_handler("/feed.xml", self._feed(name))
             for k in range(DAYS * 24 * 6 + 1):  # every story that can exist in the run
                 srv.add_handler(f"/a/{k}", self._article(name, k))
@@ -172,7 +174,7 @@ def test_days_of_visits_follow_each_source_and_catch_a_silent_correction(
         quiet_visits = _feed_visits(web, "quiet")
         assert len(busy_visits) > 5 * len(quiet_visits), (len(busy_visits), len(quiet_visits))
         for visits in (busy_visits, quiet_visits, _feed_visits(web, "limited")):
-            gaps = [b - a for a, b in zip(visits, visits[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(visits)]
             assert min(gaps) >= timedelta(minutes=10), "a visit came before its interval"
 
         # Retry-After: after the 429, the limited feed was not asked for two hours.
