@@ -151,6 +151,10 @@ class Service:
         if self.metrics is not None:
             self.metrics.observe_cycle(summary, ok=cycle_ok(summary, len(sources)),
                                        finished_at=time.time())
+            for source in sources:
+                cadence = self.store.source_cadence(source.name)
+                if cadence is not None and cadence.interval_seconds is not None:
+                    self.metrics.observe_interval(source.name, cadence.interval_seconds)
         return dict(json.loads(summary.to_json()))
 
     def _refresh_index(self) -> None:

@@ -36,8 +36,46 @@ def stats(conn: Any) -> dict[str, Any]:
         "duplicates_by_method": dict(conn.execute(
             "SELECT method, count(*) FROM duplicates GROUP BY method ORDER BY method")),
         "failing_sources": _failing(conn),
+        "sources": _sources(conn),
+        "unresolved_links": _unresolved(conn),
+        "access": dict(conn.execute(
+            "SELECT access, count(*) FROM articles GROUP BY access ORDER BY access")),
+        "rechecks": _rechecks(conn),
         "last_cycle": _last_cycle(conn),
     }
+
+
+_SOURCE_KEYS = ("name", "kind", "url", "last_status", "last_success_at", "next_attempt_at",
+                "interval_seconds", "new_per_hour", "interval_reason", "next_visit_at")
+
+
+def _sources(conn: Any) -> list[dict[str, Any]]:
+    """Every source row: configured sources with their adaptive cadence, and what a
+    ``site`` source found (``<site> > feed > <url>``, ``<site> > sitemap > <url>``) or a
+    sitemap index listed, each with its health."""
+    rows = conn.execute(f"SELECT {', '.join(_SOURCE_KEYS)} FROM sources ORDER BY name")
+    return [{k: v for k, v in zip(_SOURCE_KEYS, row, strict=True) if v is not None}
+            for row in rows]
+
+
+def _unresolved(conn: Any, cycles: int = 500) -> dict[str, dict[str, int]]:
+    """Aggregator links left unresolved in the last ``cycles`` cycles, per source and
+    reason (the cycles' ``unresolved.<source>/<reason>`` counts)."""
+    out: dict[str, dict[str, int]] = {}
+    for (summary,) in conn.execute("SELECT summary FROM cycles WHERE summary IS NOT NULL "
+                                   "ORDER BY id DESC LIMIT ?", (cycles,)):
+        for key, n in json.loads(summary).get("counts", {}).items():
+            if key.startswith("unresolved."):
+                source, _, reason = key[len("unresolved."):].rpartition("/")
+                per = out.setdefault(source, {})
+                per[reason] = per.get(reason, 0) + int(n)
+    return dict(sorted(out.items()))
+
+
+def _rechecks(conn: Any) -> dict[str, int]:
+    row = conn.execute("SELECT count(due_at), count(*), coalesce(sum(fetched), 0) "
+                       "FROM rechecks").fetchone()
+    return {"scheduled": int(row[0]), "total": int(row[1]), "fetched_whole": int(row[2])}
 
 
 def _per_source(conn: Any) -> dict[str, dict[str, int]]:

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from ingest.types import DueRecheck, SourceCadence
-from store.sqlvalues import int_or_none, str_or_none
+from store.sqlvalues import str_or_none
 
 _CADENCE = ("SELECT interval_seconds, new_per_hour, interval_reason, cadence_at, "
             "next_visit_at FROM sources WHERE name = ?")
@@ -94,14 +94,6 @@ class RevisitStore:
         """A record's ``access`` and word count: what an update may not downgrade."""
         row = self._one("SELECT access, word_count FROM articles WHERE id = ?", (article_id,))
         return None if row is None else (str(row[0]), int(row[1] or 0))
-
-    def recheck_counts(self) -> dict[str, int]:
-        """For ``stats``: records still on a schedule, all records ever scheduled, and
-        re-checks that got a whole page back (the rest were ``304`` or failed)."""
-        row = self._one("SELECT count(due_at), count(*), coalesce(sum(fetched), 0) "
-                        "FROM rechecks")
-        scheduled, total, fetched = (int_or_none(v) or 0 for v in (row or (0, 0, 0)))
-        return {"scheduled": scheduled, "total": total, "fetched": fetched}
 
 
 def _float(value: object) -> float | None:

@@ -128,6 +128,22 @@ def test_counters_sum_cycles_by_stage_and_outcome(metrics: Metrics, clock: Clock
     assert value(s, "newsdedup_last_cycle_failed_sources") == 1
 
 
+def test_unresolved_links_and_source_intervals_have_their_own_families(
+        metrics: Metrics, clock: Clock) -> None:
+    for _ in range(2):
+        metrics.observe_cycle(summary({"unresolved.bing.fr/no_target": 2,
+                                       "unresolved.google-en/robots": 1,
+                                       "resolved.bing.fr/offline": 5}),
+                              ok=True, finished_at=clock.now)
+    metrics.observe_interval("wire", 900.0)
+    metrics.observe_interval("wire", 600.0)  # the current value replaces the last
+    s = parse(metrics.render())
+    assert value(s, "newsdedup_unresolved_links_total", source="bing.fr",
+                 reason="no_target") == 4
+    assert value(s, "newsdedup_unresolved_links_total", source="google-en", reason="robots") == 2
+    assert value(s, "newsdedup_source_interval_seconds", source="wire") == 600.0
+
+
 def test_stage_seconds_and_runs_sum_cycles_by_stage(metrics: Metrics, clock: Clock) -> None:
     first = {"extract": {"count": 3, "wall_seconds": 0.75, "cpu_seconds": 0.5},
              "fetch": {"count": 3, "wall_seconds": 1.25, "cpu_seconds": 0.0}}

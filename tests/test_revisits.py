@@ -32,6 +32,7 @@ from loopback import LoopbackRequest, LoopbackServer
 from newsweb import rss
 from store.backends import open_store
 from store.protocol import Storage
+from store.queries import stats
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 DAYS = 2
@@ -211,6 +212,15 @@ def test_days_of_visits_follow_each_source_and_catch_a_silent_correction(
                 seen.add((site, path))
         assert [a for a in again if a[2] != 304] == [("quiet", "/a/0", 200)]
         assert len(again) > 20
+
+        # ... and `stats` says so: each source's interval and why, the re-checks made.
+        report = stats(store.conn)  # type: ignore[attr-defined]
+        by_name = {row["name"]: row for row in report["sources"]}
+        assert by_name["quiet"]["interval_seconds"] == 21600.0
+        assert "upper bound" in by_name["quiet"]["interval_reason"]
+        assert by_name["busy"]["interval_seconds"] == 600.0
+        assert report["rechecks"]["fetched_whole"] == 1
+        assert report["rechecks"]["total"] == report["tables"]["articles"]
 
 
 def _feed_visits(web: SimWeb, site: str, statuses: tuple[int, ...] = (200, 429)

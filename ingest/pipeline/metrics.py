@@ -68,6 +68,8 @@ class _Snapshot:
     last_failed_sources: int
     last_success: float | None
     last_finish: float | None
+    unresolved: dict[tuple[str, str], int]
+    intervals: dict[str, float]
 
 
 class Metrics:
@@ -95,6 +97,8 @@ class Metrics:
         self._times = Stats()
         self._cycles = {"ok": 0, "failed": 0, "crashed": 0}
         self._source_failures: dict[str, int] = {}
+        self._unresolved: dict[tuple[str, str], int] = {}
+        self._intervals: dict[str, float] = {}
         self._seconds_total = 0.0
         self._last_seconds: float | None = None
         self._last_failed_sources = 0
@@ -113,6 +117,10 @@ class Metrics:
                 stage, _, outcome = key.partition(".")
                 label = (stage, outcome or "total")
                 self._stages[label] = self._stages.get(label, 0) + int(n)
+                if stage == "unresolved":  # unresolved.<source>/<reason>
+                    source, _, reason = outcome.rpartition("/")
+                    self._unresolved[(source, reason)] = \
+                        self._unresolved.get((source, reason), 0) + int(n)
             self._times.merge(Stats.from_dict(summary.stages))
             for source in summary.failed_sources:
                 self._source_failures[source] = self._source_failures.get(source, 0) + 1
@@ -120,6 +128,12 @@ class Metrics:
             self._last_seconds = summary.seconds
             self._last_failed_sources = len(summary.failed_sources)
             self._finish("ok" if ok else "failed", finished_at, _failure_text(summary))
+
+    def observe_interval(self, source: str, seconds: float) -> None:
+        """A source's current interval between visits (its adaptive cadence; why it
+        changed is in ``stats`` and the ``cadence`` log event, not a label)."""
+        with self._lock:
+            self._intervals[source] = seconds
 
     def observe_crash(self, *, finished_at: float, error: str) -> None:
         """Count a cycle that raised instead of returning a summary."""
@@ -163,7 +177,8 @@ class Metrics:
             return _Snapshot(dict(self._stages), dict(self._times.times), dict(self._cycles),
                              dict(self._source_failures), self._seconds_total,
                              self._last_seconds, self._last_failed_sources,
-                             self._last_success, self._last_finish)
+                             self._last_success, self._last_finish,
+                             dict(self._unresolved), dict(self._intervals))
 
     def render(self, *, now: float | None = None) -> str:
         """Everything in the Prometheus text exposition format (version 0.0.4)."""
@@ -187,6 +202,13 @@ class Metrics:
                [({"source": s}, n) for s, n in sorted(snap.source_failures.items())])
         yield ("newsdedup_cycle_seconds_total", "counter", "Time spent in cycles.",
                [({}, snap.seconds_total)])
+        yield ("newsdedup_unresolved_links_total", "counter",
+               "Aggregator links that could not be resolved to a publisher URL, by reason.",
+               [({"source": src, "reason": r}, n)
+                for (src, r), n in sorted(snap.unresolved.items())])
+        yield ("newsdedup_source_interval_seconds", "gauge",
+               "Each source's current interval between visits (adaptive cadence).",
+               [({"source": src}, sec) for src, sec in sorted(snap.intervals.items())])
         yield from _last_cycle(snap)
         yield ("newsdedup_start_time_seconds", "gauge", "When the daemon started (unix time).",
                [({}, self.started_at)])
