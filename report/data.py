@@ -66,6 +66,8 @@ class Record:
     merge_command: str
     declared_language: str | None = None
     """What the page, its header or its feed claimed; ``language`` is the text's."""
+    access: str = "unknown"
+    """``paywalled`` when the page says only subscribers read it whole (a teaser)."""
 
     @property
     def anchor(self) -> str:
@@ -207,7 +209,8 @@ def _records(rows: list[RecordRow], f: ReportFilters, *, in_scope: bool) -> dict
 def _record(row: RecordRow, f: ReportFilters) -> Record:
     command = review_command(f.config, "merge", "OTHER_ID", "--into", str(row.id))
     return Record(row.id, row.url, row.source, row.title, row.published, row.fetched_at,
-                  row.language, row.sitename, row.word_count, command, row.declared_language)
+                  row.language, row.sitename, row.word_count, command, row.declared_language,
+                  row.access)
 
 
 def _cluster(conn: Connection, record: Record, rows: list[DuplicateRow],

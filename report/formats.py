@@ -66,7 +66,8 @@ def _record(r: Record) -> dict[str, Any]:
     return {"id": r.id, "url": r.url, "source": r.source, "title": r.title,
             "published": r.published, "fetched_at": r.fetched_at, "language": r.language,
             "declared_language": r.declared_language,
-            "sitename": r.sitename, "word_count": r.word_count, "anchor": r.anchor,
+            "sitename": r.sitename, "word_count": r.word_count, "access": r.access,
+            "anchor": r.anchor,
             "merge_command": r.merge_command}
 
 

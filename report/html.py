@@ -182,6 +182,7 @@ def _cluster(c: Cluster) -> str:
             f"{esc(r.title or '(no title)')}</h3>"
             f'<p class="meta"><span class="badge">record {r.id}</span> {esc(r.source)} · '
             f"{esc(r.date)}{_language(r.language, r.declared_language)} · {r.word_count} words"
+            f"{_ACCESS.get(r.access, '')}"
             f"{' · ' + esc(r.sitename) if r.sitename else ''}</p>"
             f'<p class="url">{link(r.url)}</p>'
             f'<p class="cmd">Same story as another record? <code>{esc(r.merge_command)}</code>'
@@ -200,6 +201,12 @@ def _duplicate(d: Duplicate) -> str:
             f"{_language(d.language, d.declared_language)}</p>"
             f'<p class="url">{link(d.url)}</p>{_diff(d.diff)}'
             f'<p class="cmd">Not a copy? <code>{esc(d.split_command)}</code></p></li>')
+
+
+_ACCESS = {"paywalled": ' · <span class="badge paywalled" title="The page says only '
+                        'subscribers read it whole: this text may be a teaser">paywalled</span>',
+           "free": " · free"}
+"""What a record's ``access`` adds to its line (nothing when ``unknown``)."""
 
 
 def _language(language: str | None, declared: str | None) -> str:

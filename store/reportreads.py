@@ -52,6 +52,7 @@ class RecordRow:
     sitename: str | None
     word_count: int
     declared_language: str | None
+    access: str = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ def read_snapshot(conn: Connection) -> Iterator[Connection]:
 # -- records and duplicates ---------------------------------------------------------------
 
 _RECORD_SQL = ("SELECT id, url, source, title, published, fetched_at, language, sitename, "
-               "word_count, declared_language FROM articles ")
+               "word_count, declared_language, access FROM articles ")
 
 
 def report_records(conn: Connection, since: str | None, source: str | None,

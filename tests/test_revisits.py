@@ -25,11 +25,13 @@ from ingest.config import Config, load_config_text
 from ingest.dedup.stored import index_for
 from ingest.fetch.fetcher import Fetcher
 from ingest.pipeline.cycle import Pipeline
-from ingest.pipeline.process import PageJob, processed_page
+from ingest.pipeline.process import PageJob, process_page, processed_page
 from ingest.pipeline.schedule import tick_minutes
 from ingest.types import CleanedArticle, Paragraph, ProcessedPage
 from loopback import LoopbackRequest, LoopbackServer
-from newsweb import rss
+from newsweb import STORIES, rss
+from report.data import ReportFilters, load_report
+from report.formats import report_dict
 from store.backends import open_store
 from store.protocol import Storage
 from store.queries import stats
@@ -231,3 +233,76 @@ def _feed_visits(web: SimWeb, site: str, statuses: tuple[int, ...] = (200, 429)
 
 def _one(store: Storage, statement: str, *params: object) -> object:
     return store.conn.execute(statement, params).fetchone()[0]  # type: ignore[attr-defined]
+
+
+# -- paywalls: a teaser is kept and marked, and replaced when the full text comes --------
+
+
+def _news_page(key: str, *, paywalled: bool) -> str:
+    """A page of ``key``'s story as a CMS serves it: JSON-LD says whether it is free;
+    behind the paywall only the first paragraph is shown."""
+    story = STORIES[key]
+    shown = story["paragraphs"][:1] if paywalled else story["paragraphs"]
+    body = "".join(f"<p>{p}</p>" for p in shown)
+    free = "false" if paywalled else "true"
+    ld = ('{"@context": "https://schema.org", "@type": "NewsArticle", '
+          f'"headline": "{story["title"]}", "isAccessibleForFree": {free}}}')
+    return (f"<html><head><title>{story['title']}</title>"
+            f'<script type="application/ld+json">{ld}</script></head>'
+            f"<body><article><h1>{story['title']}</h1>{body}</article></body></html>")
+
+
+async def _real(job: PageJob) -> ProcessedPage:
+    return process_page(job)
+
+
+def test_a_paywalled_teaser_is_kept_marked_and_replaced_by_the_full_text(
+        tmp_path: Path, store: Storage) -> None:
+    now = [T0]
+    flipped = T0 + timedelta(minutes=30)
+    with LoopbackServer() as site:
+        def page(key: str, paywalled_first: bool) -> Callable[[LoopbackRequest], None]:
+            def answer(req: LoopbackRequest) -> None:
+                paywalled = paywalled_first if now[0] < flipped else not paywalled_first
+                html = _news_page(key, paywalled=paywalled)
+                etag = '"' + hashlib.sha1(html.encode()).hexdigest()[:16] + '"'
+                if req.headers.get("if-none-match") == etag:
+                    req.respond(304, b"", headers={"ETag": etag}, content_type=None)
+                else:
+                    req.respond(200, html, headers={"ETag": etag})
+            return answer
+
+        site.add_handler("/teaser-first", page("en1", paywalled_first=True))
+        site.add_handler("/free-first", page("en2", paywalled_first=False))
+        site.add("/feed.xml", rss([("en1", site.url("/teaser-first")),
+                                   ("en2", site.url("/free-first"))]),
+                 content_type="application/rss+xml")
+        cfg = load_config_text(
+            f'[store]\npath = "{tmp_path / "news.db"}"\n'
+            "[fetch]\nper_host_delay_seconds = 0\nallow_private_addresses = true\n"
+            "[recheck]\nafter_hours = [1]\n"
+            f'[[sources]]\nname = "site"\nurl = "{site.url("/feed.xml")}"\n')
+        pipe = Pipeline(cfg, store, index_for(cfg.dedup, store),
+                        fetcher_factory=lambda: Fetcher(cfg.fetch), processor=_real,
+                        clock=lambda: now[0])
+        asyncio.run(pipe.run_cycle(cfg.sources))
+        teaser = store.article_for_url(site.url("/teaser-first"))
+        full = store.article_for_url(site.url("/free-first"))
+        assert teaser is not None and full is not None
+        before = {i: store.article_access(i) for i in (teaser, full)}  # (access, words)
+        assert before[teaser][0] == "paywalled" and before[full][0] == "free"
+
+        now[0] = T0 + timedelta(hours=1, minutes=5)  # past the 1 h re-check; pages flipped
+        summary = asyncio.run(pipe.run_cycle(cfg.sources))
+
+        after = {i: store.article_access(i) for i in (teaser, full)}
+        assert after[teaser][0] == "free" and after[teaser][1] > before[teaser][1]
+        assert _one(store, "SELECT count(*) FROM article_versions WHERE article_id = ?",
+                    teaser) == 1
+        assert after[full] == before[full], "a later teaser never replaces the full text"
+        assert _one(store, "SELECT count(*) FROM article_versions WHERE article_id = ?",
+                    full) == 0
+        assert summary.counts["page.updated"] == 1 and summary.counts["page.unchanged"] == 1
+        report = report_dict(load_report(store.conn, ReportFilters()))  # type: ignore[attr-defined]
+        access = {r["url"]: r["access"] for r in report["records_without_duplicates"]}
+        assert access == {site.url("/teaser-first"): "free", site.url("/free-first"): "free"}
