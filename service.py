@@ -364,13 +364,14 @@ def _extract_one(pool: WorkerPool, name: str, args: argparse.Namespace) -> int:
     except (NewsdedupError, OSError) as exc:
         failed = 1
         record.update(title=None, author=None, published=None, language=None,
-                      declared_language=None, language_confidence=None, text="",
-                      error=str(exc))
+                      declared_language=None, language_confidence=None, access=None,
+                      text="", error=str(exc))
     else:
         record.update(title=cleaned.title, author=cleaned.author,
                       published=cleaned.published, language=cleaned.language,
                       declared_language=cleaned.declared_language,
-                      language_confidence=cleaned.language_confidence, text=cleaned.text)
+                      language_confidence=cleaned.language_confidence,
+                      access=cleaned.access, text=cleaned.text)
         if args.explain:
             record["removed"] = [{"rule": r.rule, "text": r.text} for r in cleaned.removed]
     print(json.dumps(record, ensure_ascii=False), flush=True)

@@ -186,8 +186,9 @@ def test_extract_prints_one_json_line_per_file_in_order(tmp_path: Path,
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["file"] for x in lines] == [str(first), str(second)]
     assert set(lines[0]) == {"file", "title", "author", "published", "language",
-                             "declared_language", "language_confidence", "text"}
+                             "declared_language", "language_confidence", "access", "text"}
     assert lines[0]["language"] == "en" and lines[1]["language"] == "fr"
+    assert {x["access"] for x in lines} == {"unknown"}  # the pages say nothing of it
     assert all(0.5 < x["language_confidence"] <= 1 for x in lines)
     assert STORIES["fr3"]["paragraphs"][0] in lines[1]["text"]
 
