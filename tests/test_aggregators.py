@@ -13,10 +13,10 @@ import json
 from urllib.parse import parse_qs
 
 import pytest
-from aggregatorweb import BROKEN_ID, answer_body, bing_link, new_id, old_id
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aggregatorweb import BROKEN_ID, answer_body, bing_link, new_id, old_id
 from ingest.discover.aggregators import (
     BBC_ID,
     NEWER_ID,

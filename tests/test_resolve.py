@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aggregatorweb import GOOGLE_REAL_ROBOTS, UNRESOLVED, AggregatorWeb, new_id
 
+from aggregatorweb import GOOGLE_REAL_ROBOTS, UNRESOLVED, AggregatorWeb, new_id
 from ingest.config import FetchSettings, SourceSettings
 from ingest.discover.parse import parse_source
 from ingest.discover.resolve import LinkResolver
