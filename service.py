@@ -335,6 +335,9 @@ def _metrics_server(config: Config, metrics: Metrics) -> MetricsServer | None:
 
 def _job(service: Service, source: SourceSettings) -> None:
     try:
+        # The job looks every tick; a source with nothing due costs reads, not a cycle.
+        if not service.pipeline.schedule.needs_cycle(source):
+            return
         service.cycle([source])
     except Exception:
         log.exception("cycle crashed", extra={"fields": {"source": source.name}})

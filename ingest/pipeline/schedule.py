@@ -65,6 +65,15 @@ class SourceSchedule:
         cadence = self.store.source_cadence(source.name)
         return cadence is None or is_due(self.clock(), cadence.next_visit_at)
 
+    def needs_cycle(self, source: SourceSettings) -> bool:
+        """Whether the daemon's job should run a cycle for ``source`` now: it is due, or
+        some of its records are due for a re-check (which do not wait for the feed). A
+        job that says no costs two indexed reads and writes nothing (no ``cycles`` row)."""
+        if self.due(source):
+            return True
+        now = self.clock().isoformat(timespec="seconds")
+        return bool(self.store.due_rechecks([source.name], now, 1))
+
     def visited(self, source: SourceSettings, new_links: int) -> SourceCadence:
         """Decide and keep the interval after a visit that listed ``new_links`` links
         never seen before."""
