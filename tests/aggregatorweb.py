@@ -25,9 +25,21 @@ Built from the aggregators' observed shapes (documented in
 - ``plain``: configured as ``kind = "site"`` too, but it has only a homepage,
   robots.txt and its article pages: its stories are reached through the
   aggregators alone.
+- ``gated`` (with ``gated=True``; The Tidewater Post, RSS ``/rss.xml``): a publisher
+  whose article URLs answer ``200`` with what stands in front of the article
+  (``GATED``, original pages of ``fixtures/aggregatorweb/``): two consent walls (a
+  consent platform's container, "Accept all" / "Tout accepter"), a "Just a
+  moment..." bot challenge with its script, an "enable JavaScript" shell and a soft
+  404; and a paywalled teaser (JSON-LD ``isAccessibleForFree: false``) and a free
+  article (``true``). They are reached through old Google ids (decoded offline),
+  Bing wrappers and the publisher's own feed (``GATED_GOOGLE``, ``GATED_BING``,
+  ``GATED_FEED``); ``WALLS`` names the reason each wall must be refused with,
+  ``ACCESS`` what each article's ``access`` must be. Without ``gated`` the
+  aggregators list only the stories of the other publishers.
 
 ``EXPECTED`` is what a correct cycle stores: each story once, under its
-publisher URL. With ``public=True`` the aggregators' links name the real hosts
+publisher URL (with ``gated``: :attr:`AggregatorWeb.expected`, no wall among them).
+With ``public=True`` the aggregators' links name the real hosts
 (``news.google.com``, ``www.bing.com``) and :meth:`AggregatorWeb.transport` is an
 httpx transport that sends those hosts' requests to the replicas (a fetcher
 given it crawls the replica as if it were the real host: the project's default
@@ -47,6 +59,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -68,6 +81,32 @@ GOOGLE_REAL_ROBOTS = ("User-agent: *\nDisallow: /\nAllow: /$\nAllow: /home\nAllo
 PUBLISHED = {"en1": "daily", "en2": "daily", "en3": "daily", "fr1": "journal",
              "fr2": "journal", "fr3": "journal", "en5": "homeonly", "en6": "homeonly",
              "fr5": "homeonly", "en4": "plain", "fr4": "plain"}
+GATED_PAGES = Path(__file__).parent / "fixtures" / "aggregatorweb"
+GATED: dict[str, tuple[str, str]] = {
+    # page of the ``gated`` publisher: (fixture, the headline the feeds list it under)
+    "consent_en": ("consent_wall.en.cmp.html",
+                   "Founders' lawyers clash over the trial's witness list"),
+    "consent_fr": ("consent_wall.fr.cmp.html",
+                   "Procès OpenAI : la liste des témoins fait débat"),
+    "challenge": ("bot_challenge.en.just-a-moment.html",
+                  "How the OpenAI jury will be chosen, step by step"),
+    "shell": ("js_required.en.shell.html",
+              "Court sets the order of witnesses for the OpenAI trial"),
+    "gone": ("error_page.en.soft-404.html", "Live: opening statements in the OpenAI trial"),
+    "pay": ("article.en.paywalled-teaser.html",
+            "What the OpenAI trial could change for nonprofit boards"),
+    "free": ("article.fr.free.html",
+             "Procès OpenAI : ce que le public pourra voir des audiences"),
+}
+WALLS = {"consent_en": "consent_wall", "consent_fr": "consent_wall",
+         "challenge": "bot_challenge", "shell": "js_required", "gone": "error_page"}
+"""The ``gated`` pages that are no article, and the reason each must be refused with."""
+ACCESS = {"pay": "paywalled", "free": "free"}
+"""The ``gated`` articles, and the ``articles.access`` each must be stored with."""
+GATED_FEED = ("consent_fr", "shell", "pay", "free")
+GATED_GOOGLE = (("challenge", "old"), ("gone", "old"), ("pay", "old"))
+GATED_BING = ("consent_en", "shell", "free")
+
 GOOGLE_ITEMS = (("en1", "old"), ("fr1", "new"), ("en3", "direct"), ("en4", "new"),
                 ("fr5", "new"))
 BING_ITEMS = ("en1", "fr2", "fr4", "en5")
@@ -119,6 +158,7 @@ class AggregatorWeb:
     public: bool = False
     google_robots: str = ALLOW_ALL
     chunked: bool = False
+    gated: bool = False
     sites: dict[str, LoopbackServer] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)
     lookups: dict[str, str] = field(default_factory=dict)  # new id -> story, resolvable
@@ -126,7 +166,8 @@ class AggregatorWeb:
     _secret: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def __enter__(self) -> AggregatorWeb:
-        for name in ("google", "bing", "daily", "journal", "homeonly", "plain"):
+        names = ("google", "bing", "daily", "journal", "homeonly", "plain")
+        for name in (*names, "gated") if self.gated else names:
             self.sites[name] = LoopbackServer().start()
         for story, site in PUBLISHED.items():
             srv = self.sites[site]
@@ -136,6 +177,8 @@ class AggregatorWeb:
         self._journal()
         self._homeonly()
         self._plain()
+        if self.gated:
+            self._gated()
         self._google()
         self._bing()
         return self
@@ -154,6 +197,21 @@ class AggregatorWeb:
     def bing_base(self) -> str:
         return PUBLIC_BING if self.public else self.sites["bing"].base
 
+    @property
+    def google_items(self) -> tuple[tuple[str, str], ...]:
+        """``(story, id form)`` of the Google feed's resolvable items."""
+        return GOOGLE_ITEMS + (GATED_GOOGLE if self.gated else ())
+
+    @property
+    def bing_items(self) -> tuple[str, ...]:
+        """The stories of the Bing feed's wrappers that carry a target."""
+        return BING_ITEMS + (GATED_BING if self.gated else ())
+
+    @property
+    def expected(self) -> frozenset[str]:
+        """What a correct cycle over this web stores (each once, under its publisher URL)."""
+        return EXPECTED | frozenset(ACCESS) if self.gated else EXPECTED
+
     def aggregators(self) -> Aggregators:
         """The aggregator hosts of this web (the real ones when ``public``)."""
         if self.public:
@@ -169,7 +227,8 @@ class AggregatorWeb:
                 ("daily", "feed", self.sites["daily"].url("/rss.xml")),
                 ("journal", "feed", self.sites["journal"].url("/feed")),
                 ("homeonly", "site", self.sites["homeonly"].url("/")),
-                ("plain", "site", self.sites["plain"].url("/"))]
+                ("plain", "site", self.sites["plain"].url("/"))] + (
+                [("gated", "feed", self.sites["gated"].url("/rss.xml"))] if self.gated else [])
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """Sends requests for the real aggregator hosts to the replicas."""
@@ -180,7 +239,7 @@ class AggregatorWeb:
 
     def _items(self, *stories: str, utm: bool = False) -> list[tuple[str, str]]:
         tail = "?utm_source=rss&utm_medium=feed" if utm else ""
-        return [(STORIES[s]["title"], self.pages[s] + tail) for s in stories]
+        return [(headline(s), self.pages[s] + tail) for s in stories]
 
     def _daily(self) -> None:
         srv = self.sites["daily"]
@@ -218,6 +277,15 @@ class AggregatorWeb:
                 "</ul></body></html>")
         srv.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
 
+    def _gated(self) -> None:
+        srv = self.sites["gated"]
+        for key, (fixture, _headline) in GATED.items():
+            srv.add(f"/articles/{key}.html", (GATED_PAGES / fixture).read_bytes(),
+                    content_type="text/html; charset=utf-8")
+            self.pages[key] = srv.url(f"/articles/{key}.html")
+        srv.add("/rss.xml", rss(self._items(*GATED_FEED)), content_type="application/rss+xml")
+        srv.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
+
     # -- Google News --------------------------------------------------------------------------
 
     def signature(self, article_id: str) -> str:
@@ -228,7 +296,7 @@ class AggregatorWeb:
         srv = self.sites["google"]
         srv.add("/robots.txt", self.google_robots, content_type="text/plain")
         items = []
-        for story, form in GOOGLE_ITEMS:
+        for story, form in self.google_items:
             items.append((story, self._google_id(story, form)))
         items.append(("off_en", BROKEN_ID))
         interstitial, refused = new_id(), new_id()
@@ -265,9 +333,9 @@ class AggregatorWeb:
         rows = []
         for story, article_id in items:
             link = f"{self.google_base}/rss/articles/{article_id}?oc=5"
-            site = PUBLISHED.get(story, "plain").title()
-            title = f"{STORIES[story]['title']} - {site}"
-            description = (f'<a href="{link}" target="_blank">{STORIES[story]["title"]}</a>'
+            site = publisher(story).title()
+            title = f"{headline(story)} - {site}"
+            description = (f'<a href="{link}" target="_blank">{headline(story)}</a>'
                            f'&nbsp;&nbsp;<font color="#6f6f6f">{site}</font>')
             rows.append(
                 f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
@@ -309,11 +377,12 @@ class AggregatorWeb:
         srv.add_handler("/news/apiclick.aspx", _bing_click)
         rows = []
         targets: list[tuple[str, str | None]] = [
-            (s, self.pages[s] + ("?utm_source=bing" if s == "en1" else "")) for s in BING_ITEMS]
+            (s, self.pages[s] + ("?utm_source=bing" if s == "en1" else ""))
+            for s in self.bing_items]
         targets.append(("off_en", None))
         for i, (story, target) in enumerate(targets):
             link = bing_link(self.bing_base, target, f"{self._secret}{i}")
-            rows.append(f"<item><title>{escape(STORIES[story]['title'])}</title>"
+            rows.append(f"<item><title>{escape(headline(story))}</title>"
                         f"<link>{escape(link)}</link><description>...</description>"
                         "<pubDate>Sat, 22 Nov 2025 07:30:00 GMT</pubDate>"
                         "<News:Source>Publisher</News:Source></item>")
@@ -324,6 +393,16 @@ class AggregatorWeb:
                 "<description>Search results</description><copyright>Copyright © 2025 "
                 "Microsoft. All rights reserved.</copyright>" + "".join(rows)
                 + "</channel></rss>", content_type="application/rss+xml; charset=utf-8")
+
+
+def headline(key: str) -> str:
+    """The headline a feed lists ``key`` under (a story's title, or a ``gated`` page's)."""
+    return GATED[key][1] if key in GATED else str(STORIES[key]["title"])
+
+
+def publisher(key: str) -> str:
+    """The site that publishes ``key`` (``plain`` for the aggregators' off-topic items)."""
+    return "gated" if key in GATED else PUBLISHED.get(key, "plain")
 
 
 def answer_body(results: list[tuple[str, str | None]], *, chunked: bool = False) -> str:
