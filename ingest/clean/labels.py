@@ -65,7 +65,8 @@ def _strip_edges(text: str) -> str:
 def label_table() -> dict[str, str]:
     """Every phrase of ``labels.toml`` (all languages), keyed by :func:`label_key`, to its rule.
 
-    A phrase listed under two rules keeps the first table's rule.
+    A phrase belongs to one rule only (the data test checks it); were one listed
+    under two, the first table's rule would win.
 
     >>> label_table()["lire aussi"]
     'related'
