@@ -125,11 +125,9 @@ def find_wall(html: str, *, url: str | None = None, title: str | None = None,
     >>> find_wall("<html><body><p>x</p></body></html>", url="https://consent.portal.example/v2")
     Wall(kind='consent_wall', evidence='consent host consent.portal.example')
     """
-    if sum(map(len, paragraphs)) >= DECISIVE_MAX:
+    if sum(map(len, paragraphs)) >= DECISIVE_MAX:  # article_chars is never more than this
         return None
     text = article_chars(paragraphs)
-    if text >= DECISIVE_MAX:
-        return None
     wall = decisive_wall(html, url)
     if wall is not None or text >= STRONG_MAX:
         return wall
