@@ -130,6 +130,8 @@ def test_paywall_containers_and_plugin_messages_mark_a_page_paywalled(markup: st
     '<div id="paywall"></div>',  # an empty placeholder
     '<div class="paywall" hidden><p>Subscribe</p></div>',
     '<div class="paywall" style="display: none"><p>Subscribe</p></div>',
+    '<div class="paywall" style="visibility: hidden"><p>Subscribe</p></div>',
+    '<div class="paywall" aria-hidden="true"><p>Subscribe</p></div>',
     '<a class="paywall" href="/premium-story">A premium story</a>',  # a link, a badge
     '<span class="paywall">Abonnés</span>',
     '<div class="paywall-bar"><p>2 of 5 free articles read</p></div>',  # metered site UI

@@ -47,6 +47,7 @@ from functools import cache
 from html import unescape
 from importlib import resources
 
+from ingest.extract.structure import hidden_by_markup
 from ingest.types import Access
 
 _FLAG = "isAccessibleForFree"
@@ -231,7 +232,7 @@ def paywall_markup(html: str) -> bool:
 
 def _is_paywall(tag: str, attrs: dict[str, str], empty: bool, table: Markers) -> bool:
     """A non-empty, visible container named for a paywall or a plugin's message."""
-    if empty or tag in table.badge_tags or "hidden" in attrs or _invisible(attrs):
+    if empty or tag in table.badge_tags or hidden_by_markup(attrs):
         return False
     names = " ".join((attrs.get("class") or "", attrs.get("id") or "")).lower().split()
     if any(n in table.plugin_names for n in names):
@@ -240,11 +241,6 @@ def _is_paywall(tag: str, attrs: dict[str, str], empty: bool, table: Markers) ->
         return True
     return any(attrs.get(a, "x").strip().lower() in table.truthy
                for a in table.data_attributes)
-
-
-def _invisible(attrs: dict[str, str]) -> bool:
-    style = (attrs.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style or attrs.get("aria-hidden") == "true"
 
 
 def _tags_with(html: str, needle: str) -> Iterator[tuple[str, dict[str, str], bool]]:

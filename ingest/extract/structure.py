@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from lxml import etree
@@ -166,12 +167,22 @@ def _hidden_rule(element: HtmlElement, total: int) -> str | None:
     """
     if not isinstance(element.tag, str) or element.tag in _NEVER:
         return None
-    style = (element.get("style") or "").replace(" ", "").lower()
-    hidden = (element.get("hidden") is not None or element.get("aria-hidden") == "true"
-              or "display:none" in style or "visibility:hidden" in style)
-    if hidden and _small(element, total):
+    if hidden_by_markup(element.attrib) and _small(element, total):
         return "hidden"
     return None
+
+
+def hidden_by_markup(attrs: Mapping[str, str]) -> bool:
+    """Whether an element's attributes hide it from the reader: ``hidden``,
+    ``aria-hidden="true"``, ``display: none`` or ``visibility: hidden`` (also read by
+    :mod:`ingest.extract.access`, on attributes it parsed itself).
+
+    >>> hidden_by_markup({"style": "Visibility: hidden"}), hidden_by_markup({"aria-hidden": "0"})
+    (True, False)
+    """
+    style = (attrs.get("style") or "").replace(" ", "").lower()
+    return ("hidden" in attrs or attrs.get("aria-hidden") == "true"
+            or "display:none" in style or "visibility:hidden" in style)
 
 
 def _small(element: HtmlElement, total: int) -> bool:
