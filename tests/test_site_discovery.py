@@ -156,6 +156,19 @@ def test_a_news_sitemap_not_named_so_is_found_by_its_content(
     assert "/posts-1.xml" not in loopback.paths()
 
 
+def test_a_sitemap_declaring_the_news_namespace_without_news_entries_is_not_taken(
+        loopback: LoopbackServer, store: Store) -> None:
+    home(loopback)
+    loopback.add("/robots.txt", "User-agent: *\nSitemap: /sitemap.xml\n",
+                 content_type="text/plain")
+    archive = urlset([loopback.url("/old")]).replace(
+        "<urlset ", '<urlset xmlns:news="http://www.google.com/schemas/sitemap-news/0.9" ')
+    loopback.add("/sitemap.xml", archive, content_type="application/xml")
+    found = visit(store, loopback)
+    assert not found.ok and found.links == ()
+    assert not [name for name in rows(store) if "sitemap" in name]
+
+
 def test_a_site_that_declares_nothing_fails_with_the_reason(
         loopback: LoopbackServer, store: Store) -> None:
     home(loopback)

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import struct_time
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -38,10 +38,17 @@ _MAX_LINKS = 50_000
 
 @dataclass(frozen=True, slots=True)
 class SourceListing:
-    """What one source body lists: article links, and child sitemaps to visit."""
+    """What one source body lists: article links, and child sitemaps to visit.
+
+    ``form`` is what the body turned out to be; ``news`` is True for a sitemap whose
+    entries carry Google News' ``<news:news>``, whatever the file is called or which
+    namespaces it declares (the entries are the fact).
+    """
 
     links: tuple[DiscoveredLink, ...]
     children: tuple[str, ...] = ()
+    form: Literal["feed", "sitemap", "index"] = "feed"
+    news: bool = False
 
 
 def parse_source(body: bytes, *, url: str, source: str, content_type: str = "") -> SourceListing:
@@ -53,26 +60,6 @@ def parse_source(body: bytes, *, url: str, source: str, content_type: str = "") 
     if b"<urlset" in head or b"<sitemapindex" in head:
         return _sitemap(body, url, source)
     return SourceListing(_feed(body, url, source, content_type))
-
-
-_NEWS_NAMESPACE = b"google.com/schemas/sitemap-news/"
-
-
-def is_news_sitemap(body: bytes, url: str) -> bool:
-    """Whether a sitemap body is a Google News sitemap: it declares the news namespace
-    (the standard's own mark, whatever the file is called), gzipped or not.
-
-    >>> is_news_sitemap(b'<urlset xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
-    ...                 b'</urlset>', "https://a.example/s.xml")
-    True
-    >>> is_news_sitemap(b"<urlset></urlset>", "https://a.example/s.xml")
-    False
-    """
-    try:
-        head = _gunzip(body, url)[:8192]
-    except SourceError:
-        return False
-    return b"<urlset" in head and _NEWS_NAMESPACE in head
 
 
 def _gunzip(body: bytes, url: str) -> bytes:
@@ -175,9 +162,11 @@ def _sitemap(body: bytes, url: str, source: str) -> SourceListing:
         raise SourceError("empty sitemap", url=url)
     if etree.QName(root).localname == "sitemapindex":
         locs = (_absolute(url, _child_text(s, "loc")) for s in _children(root, "sitemap"))
-        return SourceListing((), tuple(loc for loc in locs if loc)[:_MAX_LINKS])
+        return SourceListing((), tuple(loc for loc in locs if loc)[:_MAX_LINKS], "index")
     links = (_sitemap_link(u, url, source) for u in _children(root, "url"))
-    return SourceListing(tuple(link for link in links if link is not None)[:_MAX_LINKS])
+    news = bool(root.xpath("boolean(*[local-name()='url']/*[local-name()='news'])"))
+    return SourceListing(tuple(link for link in links if link is not None)[:_MAX_LINKS],
+                         form="sitemap", news=news)
 
 
 def _sitemap_link(node: Any, base: str, source: str) -> DiscoveredLink | None:

@@ -13,9 +13,10 @@ A site source is only a homepage URL. Its feeds and news sitemaps are found
    generators ``/feed.xml``, ``/rss.xml``, ``/atom.xml``, ``/index.xml``;
    Blogger ``/feeds/posts/default``), the first that parses as a feed is kept;
 3. robots.txt ``Sitemap:`` lines: those named as news sitemaps are kept; if
-   none is, up to ``SITEMAP_PEEKS`` of them are read, and a sitemap that declares
-   the Google News namespace is kept, as are the news-named children of a
-   sitemap index. A general sitemap (the whole archive) is never taken from
+   none is, up to ``SITEMAP_PEEKS`` of them are read, and a sitemap whose entries
+   carry Google News' ``<news:news>`` is kept (a declared namespace is only a
+   declaration: an archive may declare it too), as are the news-named children
+   of a sitemap index. A general sitemap (the whole archive) is never taken from
    robots.txt: configure it as ``kind = "sitemap"`` to crawl an archive.
 
 Rows are named ``<site> (homepage)`` (the homepage's validators and next

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ingest.config import SourceSettings
 from ingest.discover.backoff import is_due
-from ingest.discover.parse import is_news_sitemap, parse_source
+from ingest.discover.parse import SourceListing, parse_source
 from ingest.discover.site import (
     MAX_SITEMAPS,
     RECHECK,
@@ -38,7 +38,7 @@ from ingest.discover.site import (
 from ingest.discover.targets import Target, Visitor
 from ingest.errors import FetchError, SourceError
 from ingest.logs import event
-from ingest.types import DiscoveredLink, FetchedPage
+from ingest.types import DiscoveredLink
 
 log = logging.getLogger("newsdedup.discovery")
 Found = tuple[tuple[str, ...], tuple[str, ...]]
@@ -105,24 +105,20 @@ class SiteVisit:
         return feeds, sitemaps
 
     async def _probe(self, home: str) -> tuple[str, ...]:
-        """The first common feed path that answers with a readable feed."""
+        """The first common feed path that answers with a feed listing links."""
         for url in probe_urls(home):
-            page = await self._get(url)
-            if page is None:
+            read = await self._read(url)
+            if read is None:
                 continue
-            try:
-                listing = parse_source(page.body, url=page.final_url, source="",
-                                       content_type=page.content_type)
-            except SourceError:
-                continue
-            if listing.links and not listing.children and b"<urlset" not in page.body[:2048]:
-                return (page.final_url,)
+            final, listing = read
+            if listing.form == "feed" and listing.links:
+                return (final,)
         self.visitor.counters.add("site", "no_feed")
         return ()
 
     async def _news_sitemaps(self, home: str) -> tuple[str, ...]:
-        """robots.txt's news sitemaps: by name, else by content (namespace, or an
-        index's news-named children) among the first few listed."""
+        """robots.txt's news sitemaps: by name, else by content (entries carrying
+        ``<news:news>``, or an index's news-named children) among the first few listed."""
         try:
             listed = sitemap_urls(await self.visitor.fetcher.sitemaps(home), home)
         except FetchError:
@@ -132,27 +128,31 @@ class SiteVisit:
             return tuple(named[:MAX_SITEMAPS])
         found: list[str] = []
         for url in listed[:SITEMAP_PEEKS]:
-            page = await self._get(url)
-            if page is None:
+            read = await self._read(url)
+            if read is None:
                 continue
-            if is_news_sitemap(page.body, page.final_url):
+            _final, listing = read
+            if listing.news:
                 found.append(url)
-                continue
-            try:
-                listing = parse_source(page.body, url=page.final_url, source="")
-            except SourceError:
-                continue
-            found.extend(c for c in listing.children if looks_like_news(c))
+            else:
+                found.extend(c for c in listing.children if looks_like_news(c))
         return tuple(dict.fromkeys(found))[:MAX_SITEMAPS]
 
-    async def _get(self, url: str) -> FetchedPage | None:
-        """A discovery-time request (probe, peek): a miss is normal, only counted."""
+    async def _read(self, url: str) -> tuple[str, SourceListing] | None:
+        """A discovery-time read (probe, peek): the final URL and what it lists, None when
+        it failed, was unchanged or is unreadable (a miss is normal: a fetch miss is counted)."""
         try:
             page = await self.visitor.fetcher.get(url, accept="source")
         except FetchError:
             self.visitor.counters.add("site", "probe_miss")
             return None
-        return None if page.not_modified else page
+        if page.not_modified:
+            return None
+        try:
+            return page.final_url, parse_source(page.body, url=page.final_url, source="",
+                                                content_type=page.content_type)
+        except SourceError:
+            return None
 
     def _forget(self, site: str, before: Found, now: Found) -> None:
         """Mark the children the site no longer declares, so they are not visited."""
