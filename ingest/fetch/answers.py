@@ -99,8 +99,7 @@ def to_page(url: str, current: str, answer: Answer, conditional: dict[str, str])
     """
     status, headers = answer.status, answer.headers
     if status not in SUCCESS and status != 304:
-        raise HTTPStatusError(f"HTTP status {status}", url=current, status=status,
-                              retry_after=parse_retry_after(headers.get("retry-after")))
+        raise status_error(answer, current)
     etag, modified = headers.get("etag"), headers.get("last-modified")
     if status == 304:
         etag = etag or conditional.get("If-None-Match")
@@ -112,6 +111,12 @@ def to_page(url: str, current: str, answer: Answer, conditional: dict[str, str])
         fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
         charset=charset_of(content_type), etag=etag, last_modified=modified,
         content_language=headers.get("content-language"))
+
+
+def status_error(answer: Answer, url: str) -> HTTPStatusError:
+    """The error for an answer that is no answer: its status and Retry-After."""
+    return HTTPStatusError(f"HTTP status {answer.status}", url=url, status=answer.status,
+                           retry_after=parse_retry_after(answer.headers.get("retry-after")))
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

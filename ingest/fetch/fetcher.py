@@ -40,7 +40,6 @@ from ingest.config import FetchSettings
 from ingest.errors import (
     AddressRefused,
     FetchError,
-    HTTPStatusError,
     NetworkError,
     RobotsDisallowed,
     TooManyRedirects,
@@ -54,6 +53,7 @@ from ingest.fetch.answers import (
     parse_url,
     port_of,
     redirect_target,
+    status_error,
     to_page,
     translate_error,
 )
@@ -159,10 +159,8 @@ class Fetcher:
             await self._check_allowed(target, url)
             answer = await self._exchange(target, url, {"Content-Type": content_type}, accept,
                                           content=data)
-            if answer.status not in SUCCESS:
-                raise HTTPStatusError(f"HTTP status {answer.status}", url=url,
-                                      status=answer.status, retry_after=parse_retry_after(
-                                          answer.headers.get("retry-after")))
+            if answer.status not in SUCCESS:  # a 304 too: nothing was asked conditionally
+                raise status_error(answer, url)
             page = to_page(url, url, answer, {})
         except FetchError as exc:
             self.counters.add("post", exc.reason)
