@@ -59,7 +59,6 @@ AggregatorKind = Literal["google", "bing"]
 BATCHEXECUTE_PATH = "/_/DotsSplashUi/data/batchexecute"
 _ID_PARENTS = frozenset({"articles", "read"})
 _MAX_ID_CHARS = 4096
-_DEFAULT_EDITION = ("en-US", "US", "US:en")
 
 BBC_ID = ("CBMiLmh0dHBzOi8vd3d3LmJiYy5jb20vbmV3cy9hcnRpY2xlcy9jampqbnhkdjE4OG_SATJodHRwczovL3d3dy5i"
           "YmMuY29tL25ld3MvYXJ0aWNsZXMvY2pqam54ZHYxODhvLmFtcA")
@@ -114,13 +113,13 @@ class Locale:
         ...           "https://news.google.com/rss/search?q=a&hl=fr&gl=FR&ceid=FR:fr")
         Locale(hl='fr', gl='FR', ceid='FR:fr')
         """
+        default = cls()
         for url in urls:
             query = dict(parse_qsl(urlsplit(url).query))
             if query.get("ceid") or query.get("hl"):
-                hl, gl, ceid = _DEFAULT_EDITION
-                return cls(query.get("hl") or hl, query.get("gl") or gl,
-                           query.get("ceid") or ceid)
-        return cls()
+                return cls(query.get("hl") or default.hl, query.get("gl") or default.gl,
+                           query.get("ceid") or default.ceid)
+        return default
 
 
 @dataclass(frozen=True, slots=True)

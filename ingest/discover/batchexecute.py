@@ -118,7 +118,7 @@ def batch_answer(body: bytes, rids: Sequence[str]) -> dict[str, str]:
     text = body[:_MAX_ANSWER_CHARS].decode("utf-8", errors="replace").lstrip()
     if text.startswith(")]}'"):
         text = text[4:]
-    found = [(rid, url) for row in _rows(text) if (hit := _garturlres(row)) for rid, url in [hit]]
+    found = [hit for row in _rows(text) if (hit := _garturlres(row)) is not None]
     wanted = set(rids)
     matched = {rid: url for rid, url in found if rid in wanted}
     if matched or not found:

@@ -43,6 +43,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -238,11 +239,7 @@ def failure_reason(exc: FetchError) -> str:
     return exc.reason
 
 
-_SHARED: list[LinkResolver] = []
-
-
+@functools.cache
 def shared_resolver() -> LinkResolver:
     """The process's resolver for the real aggregator hosts (its cache outlives cycles)."""
-    if not _SHARED:
-        _SHARED.append(LinkResolver())
-    return _SHARED[0]
+    return LinkResolver()
