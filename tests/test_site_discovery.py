@@ -84,7 +84,7 @@ def test_news_sitemaps_are_told_by_name_and_robots_lines_made_absolute() -> None
                                          "https://a.example/sitemap.xml",
                                          "https://a.example/newsletter.xml")] == [
         True, True, True, False, False]
-    assert sitemap_urls(("/s.xml", " https://a.example/s.xml", "nonsense:x"),
+    assert sitemap_urls(("/s.xml", " https://a.example/s.xml", "nonsense:x", "s.xml"),
                         "https://a.example/fr/") == ("https://a.example/s.xml",)
 
 

@@ -36,7 +36,6 @@ import re
 from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
-from courlan import fix_relative_urls
 from trafilatura.feeds import FeedParameters, determine_feed
 
 FEED_PATHS = ("/feed", "/rss", "/feed.xml", "/rss.xml", "/atom.xml", "/index.xml",
@@ -89,12 +88,16 @@ def probe_urls(home: str) -> tuple[str, ...]:
 
 
 def sitemap_urls(lines: tuple[str, ...], home: str) -> tuple[str, ...]:
-    """robots.txt ``Sitemap:`` values made absolute (relative ones happen), deduplicated.
+    """robots.txt ``Sitemap:`` values made absolute (relative ones happen: against
+    robots.txt's own URL, at the root of ``home``'s origin), deduplicated.
 
     >>> sitemap_urls(("/news.xml", "https://a.example/news.xml", "ftp://x/s"), "https://a.example/")
     ('https://a.example/news.xml',)
+    >>> sitemap_urls(("news.xml",), "https://a.example/fr/")
+    ('https://a.example/news.xml',)
     """
-    absolute = (fix_relative_urls(home, line.strip()) for line in lines if line.strip())
+    robots = urljoin(home, "/robots.txt")
+    absolute = (urljoin(robots, line.strip()) for line in lines if line.strip())
     return tuple(u for u in dict.fromkeys(absolute) if _http(u))
 
 
