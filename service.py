@@ -46,12 +46,11 @@ from ingest.pipeline.cycle import Pipeline, pool_processor
 from ingest.pipeline.metrics import Metrics, MetricsServer, cycle_ok, serve_metrics
 from ingest.pipeline.process import PageJob, clean_job, warm_up
 from ingest.pipeline.reprocess import prepare, reprocess
-from ingest.pipeline.schedule import start_seconds, tick_minutes
+from ingest.pipeline.schedule import SourceSchedule, tick_minutes
 from ingest.pipeline.workers import WorkerPool
 from report.cli import add_report_parsers
 from report.web.cli import add_web_parsers
 from store.backends import open_store
-from store.protocol import Storage
 from store.queries import cluster_view, stats, store_totals
 
 log = logging.getLogger("newsdedup")
@@ -152,9 +151,8 @@ class Service:
             self.metrics.observe_cycle(summary, ok=cycle_ok(summary, len(sources)),
                                        finished_at=time.time())
             for source in sources:
-                cadence = self.store.source_cadence(source.name)
-                if cadence is not None and cadence.interval_seconds is not None:
-                    self.metrics.observe_interval(source.name, cadence.interval_seconds)
+                self.metrics.observe_interval(source.name,
+                                              self.pipeline.schedule.interval(source))
         return dict(json.loads(summary.to_json()))
 
     def _refresh_index(self) -> None:
@@ -303,14 +301,6 @@ def _interval(config: Config, source: SourceSettings) -> float:
     return tick_minutes(config.schedule, source)
 
 
-def _current_interval(store: Storage, config: Config, source: SourceSettings) -> float:
-    """Seconds between visits of ``source`` now: its adaptive cadence, else configured."""
-    cadence = store.source_cadence(source.name)
-    if config.schedule.adaptive and cadence and cadence.interval_seconds:
-        return cadence.interval_seconds
-    return start_seconds(config.schedule, source)
-
-
 def _store_name(config: Config) -> str:
     from store.pg.conn import redact
 
@@ -419,8 +409,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with open_store(config.store_target) as store:
         report = stats(store.conn)
+        schedule = SourceSchedule(config.schedule, store, _now)
         report["cluster"] = cluster_view(store.conn, time.time(), {
-            s.name: _current_interval(store, config, s) for s in config.sources})
+            s.name: schedule.interval(s) for s in config.sources})
         print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

@@ -47,8 +47,7 @@ ARTICLE_COLUMNS = ("url, source, title, author, published, language, text, conte
 UPDATE_ARTICLE = (
     "UPDATE articles SET title = ?, author = ?, published = ?, language = ?, "
     "text = ?, content_hash = ?, fetched_at = ?, updated_at = ?, word_count = ?, "
-    "declared_language = ?, language_confidence = ?, access = ?, version = version + 1 "
-    "WHERE id = ?")
+    "declared_language = ?, language_confidence = ?, version = version + 1 WHERE id = ?")
 
 ARCHIVE_VERSION = (
     "INSERT INTO article_versions (article_id, version, title, text, content_hash, "

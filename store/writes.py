@@ -48,14 +48,15 @@ class RecordWrites:
         fp = rec.fingerprint
         with self._atomic(rec.url):
             planned = self.id_plan(rec.url) if self.id_plan else None
+            values = article_row(rec)
             if planned is None:
                 row = self.conn.execute(
                     f"INSERT INTO articles ({sql.ARTICLE_COLUMNS}) VALUES "
-                    f"({','.join('?' * 16)}) RETURNING id", article_row(rec)).fetchone()
+                    f"({','.join('?' * len(values))}) RETURNING id", values).fetchone()
             else:  # `reprocess` keeps each record's id
                 row = self.conn.execute(
                     f"INSERT INTO articles (id, {sql.ARTICLE_COLUMNS}) VALUES "
-                    f"({','.join('?' * 17)}) RETURNING id", (planned, *article_row(rec))
+                    f"({','.join('?' * (len(values) + 1))}) RETURNING id", (planned, *values)
                 ).fetchone()
             article_id = int(row[0])
             self._learn(rec.site, rec.learn)
@@ -176,7 +177,7 @@ def update_row(article_id: int, article: CleanedArticle, fp: Fingerprint,
     """:data:`store.sql.UPDATE_ARTICLE`'s parameters."""
     return (article.title, article.author, article.published, article.language,
             article.text, fp.content_hash, page.fetched_at, utcnow(), len(article.text.split()),
-            article.declared_language, article.language_confidence, article.access, article_id)
+            article.declared_language, article.language_confidence, article_id)
 
 
 def duplicate_row(rec: NewDuplicate) -> tuple[object, ...]:

@@ -110,7 +110,8 @@ class Pipeline:
         stats = Stats()  # the cycle's counters too
         fetch_log: list[FetchLogRow] = []
         recorder = Recorder.from_config(self.config, self.store, self.index, stats,
-                                        fetch_log, topic=self.topic, clock=self.clock)
+                                        fetch_log, topic=self.topic, clock=self.clock,
+                                        rechecks=True)
         found: list[Discovery] = []
         leased: list[str] = []
         heartbeat = asyncio.ensure_future(self._heartbeat())
@@ -165,6 +166,7 @@ class Pipeline:
         # not due for a visit yet (a record's schedule does not wait for its feed's);
         # never one in backoff (its server asked us to wait).
         recheckable: list[str] = []
+        visited: list[SourceSettings] = []  # listed their links: their cadence moves
         for source in sources:
             state = self.store.source_state(source.name)
             if self.honour_backoff and state and not is_due(now, state.next_attempt_at):
@@ -185,6 +187,7 @@ class Pipeline:
                 found.append(await visit.discover(source))
             if found[-1].ok:
                 recheckable.append(source.name)
+                visited.append(source)
         new_links: Counter[str] = Counter()
         tasks = self._tasks(found, stats, new_links)
         for task in tasks:
@@ -198,9 +201,8 @@ class Pipeline:
         await self._run_tasks(fetcher, fetch, recorder, stats)
         # Only a visit that finished sets the next one: a worker that dies mid-visit
         # leaves its source due, for another worker to finish.
-        for source in sources:
-            if any(d.source == source.name and d.ok for d in found):
-                self.schedule.visited(source, new_links[source.name])
+        for source in visited:
+            self.schedule.visited(source, new_links[source.name])
 
     def _claim(self, urls: list[str]) -> frozenset[str]:
         return self.store.claim_urls(urls, self.worker, ttl=self.lease_seconds)

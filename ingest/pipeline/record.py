@@ -88,16 +88,16 @@ class Recorder:
     def from_config(cls, config: Config, store: Storage, index: DedupIndex,
                     counters: StageCounters, fetch_log: list[FetchLogRow],
                     topic: TopicFilter | None = None,
-                    clock: Callable[[], datetime] | None = None) -> Recorder:
+                    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                    rechecks: bool = False) -> Recorder:
         """The recorder a crawl cycle or a ``reprocess`` uses under ``config`` (``topic``:
-        the filter already built from it, if any). Only a crawl passes ``clock``: its new
-        records get a re-check schedule from now; ``reprocess`` replays old pages, whose
-        schedules are long past."""
+        the filter already built from it, if any). A crawl asks for ``rechecks``: its new
+        records get a re-check schedule from ``clock``'s now; ``reprocess`` replays old
+        pages, whose schedules are long past."""
         topic = topic or TopicFilter(config.topic.all_of, config.topic.languages)
         return cls(store, index, topic, counters, fetch_log,
                    dedup=config.dedup, template_min_pages=config.clean.template_min_pages,
-                   recheck_hours=config.recheck.after_hours if clock else (),
-                   clock=clock or (lambda: datetime.now(UTC)))
+                   recheck_hours=config.recheck.after_hours if rechecks else (), clock=clock)
 
     def template(self, site: str, *, fresh: bool = False) -> frozenset[str]:
         """The site's learned template keys; cached, as only this writer adds to them

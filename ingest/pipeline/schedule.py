@@ -65,6 +65,14 @@ class SourceSchedule:
         cadence = self.store.source_cadence(source.name)
         return cadence is None or is_due(self.clock(), cadence.next_visit_at)
 
+    def interval(self, source: SourceSettings) -> float:
+        """Seconds between visits of ``source`` now: its adaptive cadence once decided,
+        else its configured interval."""
+        cadence = self.store.source_cadence(source.name) if self.settings.adaptive else None
+        if cadence is not None and cadence.interval_seconds:
+            return cadence.interval_seconds
+        return start_seconds(self.settings, source)
+
     def needs_cycle(self, source: SourceSettings) -> bool:
         """Whether the daemon's job should run a cycle for ``source`` now: it is due, or
         some of its records are due for a re-check (which do not wait for the feed). A
