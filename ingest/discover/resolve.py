@@ -73,15 +73,17 @@ from ingest.types import DiscoveredLink, FetchedPage, StageCounters
 log = logging.getLogger("newsdedup.discovery")
 
 
+Accept = Literal["page", "source"]
+
+
 class ResolvingFetcher(Protocol):
     """What resolution needs of :class:`ingest.fetch.fetcher.Fetcher`."""
 
     async def get(self, url: str, *, etag: str | None = None,
-                  last_modified: str | None = None,
-                  accept: Literal["page", "source"] = "page") -> FetchedPage: ...
+                  last_modified: str | None = None, accept: Accept = "page") -> FetchedPage: ...
 
     async def post(self, url: str, data: bytes, *, content_type: str,
-                   accept: Literal["page", "source"] = "source") -> FetchedPage: ...
+                   accept: Accept = "source") -> FetchedPage: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from ingest.discover.backoff import next_attempt
 from ingest.discover.parse import SourceListing, parse_source
+from ingest.discover.resolve import Accept, ResolvingFetcher
 from ingest.errors import HTTPStatusError, NewsdedupError, SourceError
 from ingest.logs import event
 from ingest.types import DiscoveredLink, FetchedPage, StageCounters
@@ -31,17 +32,11 @@ log = logging.getLogger("newsdedup.discovery")
 MAX_CHILD_SITEMAPS = 50
 INDEX_KINDS = frozenset({"sitemap", "site-sitemap"})
 """Kinds whose unchanged (304) body still has children to visit: sitemap indexes."""
-Accept = Literal["page", "source"]
 
 
-class PageFetcher(Protocol):
-    """What discovery needs of :class:`ingest.fetch.fetcher.Fetcher`."""
-
-    async def get(self, url: str, *, etag: str | None = None,
-                  last_modified: str | None = None, accept: Accept = "page") -> FetchedPage: ...
-
-    async def post(self, url: str, data: bytes, *, content_type: str,
-                   accept: Accept = "source") -> FetchedPage: ...
+class PageFetcher(ResolvingFetcher, Protocol):
+    """What discovery needs of :class:`ingest.fetch.fetcher.Fetcher`: what resolution
+    needs (GET, POST), and robots.txt's sitemaps."""
 
     async def sitemaps(self, url: str) -> tuple[str, ...]: ...
 
