@@ -105,11 +105,12 @@ def extract_with_removals(
     head = _PageHead(page_language(tree), _canonical_candidates(tree))
     meta = _metadata(tree, url)
     removals = prune_tree(tree)
-    links = link_texts(tree)
     paragraphs = tuple(_paragraphs(_body(tree, url)))
     if not any(p.text.strip() for p in paragraphs):
         raise ExtractError("no article text found", url=url)
-    paragraphs, teasers = split_trailing_links(paragraphs, links)
+    # The pruned tree is still whole (trafilatura works on its own copy): its links are
+    # read only when the blocks after the body could be a list of other stories.
+    paragraphs, teasers = split_trailing_links(paragraphs, lambda: link_texts(tree))
     return _article(url, head, meta, paragraphs), removals + teasers
 
 
