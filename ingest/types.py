@@ -272,6 +272,7 @@ class DueRecheck:
     first_seen: str
     etag: str | None = None
     last_modified: str | None = None
+    due_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ _SET_CADENCE = ("UPDATE sources SET interval_seconds = ?, new_per_hour = ?, "
                 "interval_reason = ?, cadence_at = ?, next_visit_at = ? WHERE name = ?")
 
 _DUE = ("SELECT r.article_id, r.url, r.source, r.step, r.first_seen, r.etag, "
-        "r.last_modified FROM rechecks r JOIN articles a ON a.id = r.article_id "
+        "r.last_modified, r.due_at FROM rechecks r JOIN articles a ON a.id = r.article_id "
         "WHERE r.source = ? AND r.due_at IS NOT NULL AND r.due_at <= ? "
         "ORDER BY r.due_at, r.article_id LIMIT ?")
 
@@ -78,8 +78,9 @@ class RevisitStore:
         for source in sources:
             rows = self.conn.execute(_DUE, (source, now, share)).fetchall()
             due.extend(DueRecheck(int(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4]),
-                                  str_or_none(r[5]), str_or_none(r[6])) for r in rows)
-        return sorted(due, key=lambda d: d.first_seen)[:limit]
+                                  str_or_none(r[5]), str_or_none(r[6]), str(r[7]))
+                       for r in rows)
+        return sorted(due, key=lambda d: (d.due_at, d.article_id))[:limit]
 
     def recheck_done(self, article_id: int, *, step: int, due_at: str | None, at: str,
                      etag: str | None = None, last_modified: str | None = None,

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,27 @@ def test_sources_cycles_and_batches(storage: Storage) -> None:
     storage.end_cycle(cycle, '{"counts": {}}', [("https://a.example/one", "feed", "new", None,
                                                 "2026-12-01T10:00:00+00:00")])
     assert storage.begin_cycle(["feed"]) == cycle + 1
+
+
+def test_due_rechecks_are_the_most_overdue_shared_between_sources(storage: Storage) -> None:
+    texts = [f"Story {i} about the Oakland courtroom and its long list of witnesses."
+             for i in range(5)]
+    due = ["2026-12-01T12:00:00+00:00", "2026-12-01T11:00:00+00:00",
+           "2026-12-01T13:00:00+00:00", "2026-12-01T10:30:00+00:00",
+           "2026-12-02T10:00:00+00:00"]  # the last is not due at `now`
+    ids = []
+    for i, (text, when) in enumerate(zip(texts, due, strict=True)):
+        url = f"https://{'ab'[i % 2]}.example/{i}"
+        rec = replace(_new(url, text), source="ab"[i % 2],
+                      recheck=("2026-12-01T10:00:00+00:00", 0, when))
+        ids.append(storage.add_article(rec))
+    now = "2026-12-01T14:00:00+00:00"
+    both = storage.due_rechecks(["a", "b"], now, limit=10)
+    assert [d.article_id for d in both] == [ids[3], ids[1], ids[0], ids[2]]
+    assert {d.source for d in storage.due_rechecks(["a", "b"], now, limit=2)} == {"a", "b"}
+    storage.recheck_done(ids[3], step=1, due_at=None, at=now, etag='"v2"')
+    assert ids[3] not in [d.article_id for d in storage.due_rechecks(["a", "b"], now, 10)]
+    assert storage.due_rechecks(["c"], now, 10) == [] and storage.due_rechecks([], now, 10) == []
 
 
 def test_no_review_excludes_or_forces_anything(storage: Storage) -> None:
