@@ -27,14 +27,27 @@ _TRACKING = frozenset({
 _TRACKING_PREFIXES = ("utm_", "at_", "pk_", "hsa_", "mtm_")
 
 
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL with a host: the only kind we fetch.
+
+    >>> is_web_url("https://a.example/x"), is_web_url("/x"), is_web_url("ftp://a.example/")
+    (True, False, False)
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def canonical_url(url: str) -> str:
     """Return the canonical spelling of an absolute http(s) URL.
 
     Raises ``ValueError`` for a URL that is not absolute http(s).
     """
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not is_web_url(url):
         raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    parts = urlsplit(url.strip())
     try:
         normalised = normalize_url(urlunsplit(parts._replace(fragment="")))
     except (ValueError, AttributeError):

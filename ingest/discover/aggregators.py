@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ingest.urls import is_web_url
+
 AggregatorKind = Literal["google", "bing"]
 BATCHEXECUTE_PATH = "/_/DotsSplashUi/data/batchexecute"
 _ID_PARENTS = frozenset({"articles", "read"})
@@ -179,13 +181,7 @@ def is_publisher_url(url: str, aggregators: Aggregators) -> bool:
     >>> is_publisher_url("javascript:alert(1)", Aggregators())
     False
     """
-    try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-    except ValueError:
-        return False
-    return (parts.scheme in ("http", "https") and bool(hostname)
-            and aggregators.kind(url) is None)
+    return is_web_url(url) and aggregators.kind(url) is None
 
 
 def _bing(url: str) -> Verdict:
@@ -263,8 +259,7 @@ def decode_google_id(article_id: str) -> str | None:
     if 1 not in fields or not carried:
         return None
     text = carried[0].decode("utf-8", errors="replace")
-    parts = urlsplit(text)
-    return text if parts.scheme in ("http", "https") and parts.netloc else ""
+    return text if is_web_url(text) else ""
 
 
 def _b64(text: str) -> bytes:

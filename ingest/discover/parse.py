@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import struct_time
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 from lxml import etree
 
 from ingest.errors import SourceError
 from ingest.types import DiscoveredLink
+from ingest.urls import is_web_url
 
 _MAX_SITEMAP_BYTES = 50_000_000  # the sitemap protocol's own limit, after decompression
 _MAX_LINKS = 50_000
@@ -124,8 +125,7 @@ def _absolute(base: str, href: Any) -> str | None:
     if not isinstance(href, str) or not href.strip():
         return None
     absolute = urljoin(base, href.strip())
-    parts = urlsplit(absolute)
-    return absolute if parts.scheme in ("http", "https") and parts.netloc else None
+    return absolute if is_web_url(absolute) else None
 
 
 def _json_feed(body: bytes, url: str, source: str) -> tuple[DiscoveredLink, ...]:

@@ -38,6 +38,8 @@ from urllib.parse import urljoin, urlsplit
 
 from trafilatura.feeds import FeedParameters, determine_feed
 
+from ingest.urls import is_web_url
+
 FEED_PATHS = ("/feed", "/rss", "/feed.xml", "/rss.xml", "/atom.xml", "/index.xml",
               "/feeds/posts/default")
 MAX_FEEDS = 5
@@ -75,7 +77,7 @@ def declared_feeds(body: bytes, url: str) -> tuple[str, ...]:
     """
     params = FeedParameters(url, urlsplit(url).hostname or "", url)
     found = determine_feed(body, params)  # type: ignore[arg-type]  # load_html takes bytes
-    return tuple(u for u in dict.fromkeys(found) if _http(u))[:MAX_FEEDS]
+    return tuple(u for u in dict.fromkeys(found) if is_web_url(u))[:MAX_FEEDS]
 
 
 def probe_urls(home: str) -> tuple[str, ...]:
@@ -98,7 +100,7 @@ def sitemap_urls(lines: tuple[str, ...], home: str) -> tuple[str, ...]:
     """
     robots = urljoin(home, "/robots.txt")
     absolute = (urljoin(robots, line.strip()) for line in lines if line.strip())
-    return tuple(u for u in dict.fromkeys(absolute) if _http(u))
+    return tuple(u for u in dict.fromkeys(absolute) if is_web_url(u))
 
 
 def looks_like_news(url: str) -> bool:
@@ -114,6 +116,3 @@ def looks_like_news(url: str) -> bool:
     return bool(_NEWS.search(parts.path + "?" + parts.query))
 
 
-def _http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
